@@ -1,0 +1,65 @@
+# Two commands matter: `make book` and `make test`. Both bootstrap the virtual environment from
+# the lock file first, so they work on a fresh machine with Python 3.11, make and git.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JB_FLAGS := --warningiserror --nitpick --keep-going
+# Folders of _build that hold executed results; `make test` removes them to execute from scratch.
+EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
+
+.PHONY: help install book test lint format lock data clean browser
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(STAMP)  ## create .venv from requirements.lock and install the package
+
+book: $(STAMP)  ## build the site into _build/html (re-uses executed chapters unless inputs changed)
+	$(BIN)/python -m anrs119 cache-guard
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP) browser  ## lint, unit tests, a strict from-scratch build of the book, then site tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/python -m pytest -m "not site" -q
+	rm -rf $(EXECUTED)
+	$(BIN)/python -m anrs119 cache-guard
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	$(BIN)/python -m pytest -m site -q
+
+browser:  ## install Debian's chromium for the browser tests, if it is missing
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)  ## ruff check and format check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)  ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+data: $(STAMP)  ## regenerate data/forensic, data/model and data/synthetic from the model
+	$(BIN)/python -m anrs119 forensic
+	$(BIN)/python -m anrs119 calibrate
+	$(BIN)/python -m anrs119 data
+
+lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (exact pins with hashes)
+	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --extra dev \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:  ## remove the build output (keeps .venv)
+	rm -rf _build

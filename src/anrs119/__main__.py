@@ -1,0 +1,5 @@
+"""Allow ``python -m anrs119``."""
+
+from anrs119.cli import main
+
+raise SystemExit(main())

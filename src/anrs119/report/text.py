@@ -1,0 +1,51 @@
+"""Format numbers the way the paper prints them, and glue them into chapter prose.
+
+Chapters never type a number: they compute it, format it here, and glue the string.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+
+def fmt_p(p: float, decimals: int = 3, floor: float = 0.001) -> str:
+    """Journal style without the leading zero: "P = .008", "P = .93", "P < .001"."""
+    if math.isnan(p):
+        return "P not computed"
+    if p < floor:
+        return f"P < {_strip_zero(f'{floor:.{decimals}f}')}"
+    shown = f"{p:.{decimals}f}"
+    if float(shown) >= 1:
+        return "P > .99"
+    return f"P = {_strip_zero(shown)}"
+
+
+def _strip_zero(text: str) -> str:
+    return text[1:] if text.startswith("0.") else text
+
+
+def fmt_pct(proportion: float, decimals: int = 0) -> str:
+    """0.354 -> "35%"."""
+    return f"{100 * proportion:.{decimals}f}%"
+
+
+def fmt_signed(value: float, decimals: int = 0) -> str:
+    """+51, -64, +0.02 (an explicit sign, as the abstract prints changes)."""
+    text = f"{value:+.{decimals}f}"
+    return "0" if float(text) == 0 and decimals == 0 else text
+
+
+def fmt_num(value: float, decimals: int = 0) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def glue_text(values: Mapping[str, object]) -> None:
+    """Glue preformatted values for ``{glue:text}`` (strings, ints or Python floats only)."""
+    from myst_nb import glue
+
+    for name, value in values.items():
+        # Exact types: numpy scalars subclass float but break {glue:text} format specs.
+        if type(value) not in (str, int, float):
+            raise TypeError(f"glue {name!r}: format it first (got {type(value).__name__})")
+        glue(name, value, display=False)

@@ -1,0 +1,30 @@
+"""The command line: help works, and each subcommand reaches its library function."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from anrs119.cli import COMMANDS, build_parser, main
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "anrs119", "--help"], capture_output=True, text=True, check=True
+    )
+    for name in COMMANDS:
+        assert name in result.stdout
+
+
+def test_unknown_subcommand_fails() -> None:
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["nonsense"])
+    assert caught.value.code == 2
+
+
+def test_claims_prints_results(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["claims", "--results-only"]) == 0
+    out = capsys.readouterr().out
+    assert "primary_w96_p" in out and "n_randomized" not in out
