@@ -49,3 +49,12 @@ def glue_text(values: Mapping[str, object]) -> None:
         if type(value) not in (str, int, float):
             raise TypeError(f"glue {name!r}: format it first (got {type(value).__name__})")
         glue(name, value, display=False)
+
+
+def glue_figure(name: str, figure) -> None:  # figure: matplotlib.figure.Figure
+    """Glue a figure for ``{glue:figure}`` and close it, so it is not also shown in place."""
+    import matplotlib.pyplot as plt
+    from myst_nb import glue
+
+    glue(name, figure, display=False)
+    plt.close(figure)

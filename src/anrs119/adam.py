@@ -1,0 +1,1007 @@
+"""The ADaM schema of the book, defined once: tables, columns and rules, with the validator.
+
+The same objects check any dataset the book reads and render the data-dictionary page.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from anrs119 import ARM_CODES, ARMS
+
+Kind = Literal["text", "integer", "number"]
+
+ROW_CONVENTION = "rows are lines of the CSV file: the header is row 1, the first data row is row 2"
+"""How rows are numbered in every error message (what a text editor or spreadsheet shows)."""
+
+MAX_SHOWN = 20
+"""At most this many problems are listed in an error message (all are kept in `.problems`)."""
+
+CHG_TOLERANCE = 1e-6
+"""Absolute tolerance for CHG = AVAL - BASE and BASE = baseline AVAL (cells/uL or log10)."""
+
+CD4_MAX = 5000.0
+"""Highest credible CD4 count in cells/uL; above it the unit is almost surely wrong (cells/L)."""
+
+VLLOG_RANGE = (0.0, 8.0)
+"""Credible range of plasma HIV RNA in log10 copies/mL (below 0 or above 8 is not a viral load)."""
+
+AGE_RANGE = (18, 100)
+"""The trial enrolled adults; above 100 years is taken as a data-entry error."""
+
+
+# --------------------------------------------------------------------------------------
+# The schema as data
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One ADaM variable: its type, whether it must be there, and the values it may take."""
+
+    name: str
+    kind: Kind
+    label: str
+    description: str
+    required: bool = True
+    nullable: bool = False
+    """May a cell be empty? (An empty cell is the only way to write a missing value.)"""
+    unit: str = ""
+    allowed: tuple[str | int, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("integer", "number")
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """A range that holds for some value columns only on the rows of one PARAMCD."""
+
+    paramcd: str
+    columns: tuple[str, ...]
+    minimum: float | None
+    maximum: float | None
+    unit: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One ADaM dataset, stored as ``<name>.csv``."""
+
+    name: str
+    label: str
+    description: str
+    key: tuple[str, ...]
+    """Columns that identify a row: no two rows may share them."""
+    columns: tuple[Column, ...]
+    param_ranges: tuple[ParamRange, ...] = ()
+    required_params: tuple[str, ...] = ()
+    """Every subject of adsl has exactly one row for each of these PARAMCD values."""
+    min_rows: int = 0
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r} in the schema")
+
+
+_USUBJID = Column(
+    "USUBJID", "text", "Unique subject identifier", "Identifies the patient across all tables."
+)
+_YN = ("Y", "N")
+
+ADSL = Table(
+    name="adsl",
+    label="Subject level",
+    description="One row per randomised patient: arm and baseline characteristics.",
+    key=("USUBJID",),
+    min_rows=1,
+    columns=(
+        _USUBJID,
+        Column("ARM", "text", "Randomised arm", "Arm as randomised.", allowed=ARMS),
+        Column(
+            "ARMCD",
+            "text",
+            "Randomised arm code",
+            "Short code of ARM; must match it.",
+            allowed=tuple(ARM_CODES[a] for a in ARMS),
+        ),
+        Column(
+            "AGE",
+            "integer",
+            "Age at randomisation",
+            "Completed years.",
+            unit="years",
+            minimum=AGE_RANGE[0],
+            maximum=AGE_RANGE[1],
+        ),
+        Column("SEX", "text", "Sex", "M = male, F = female.", allowed=("M", "F")),
+        Column(
+            "BCD4",
+            "number",
+            "Baseline CD4 count",
+            "CD4 T-cell count at randomisation.",
+            unit="cells/uL",
+            minimum=0.0,
+            maximum=CD4_MAX,
+        ),
+        Column(
+            "BVLLOG",
+            "number",
+            "Baseline plasma HIV RNA",
+            "Viral load at randomisation, log10 scale; defines the low-viral-load subgroup.",
+            unit="log10 copies/mL",
+            minimum=VLLOG_RANGE[0],
+            maximum=VLLOG_RANGE[1],
+        ),
+        Column(
+            "TRT01P",
+            "text",
+            "Planned treatment",
+            "Planned treatment for the study period (same labels as ARM).",
+            required=False,
+            allowed=ARMS,
+        ),
+        Column(
+            "ITTFL",
+            "text",
+            "Intention-to-treat population flag",
+            "Y if the patient belongs to the intention-to-treat population.",
+            required=False,
+            allowed=_YN,
+        ),
+        Column(
+            "SAFFL",
+            "text",
+            "Safety population flag",
+            "Y if the patient belongs to the safety population.",
+            required=False,
+            allowed=_YN,
+        ),
+        Column(
+            "STUDYID",
+            "text",
+            "Study identifier",
+            "Name of the study.",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "SITEID", "text", "Site identifier", "Recruiting centre.", required=False, nullable=True
+        ),
+    ),
+)
+
+ADLB = Table(
+    name="adlb",
+    label="Laboratory values (BDS)",
+    description=(
+        "One row per patient, parameter and visit: CD4 count and log10 plasma HIV RNA, "
+        "with the baseline value and the change from baseline."
+    ),
+    key=("USUBJID", "PARAMCD", "AVISITN"),
+    param_ranges=(
+        ParamRange("CD4", ("AVAL", "BASE"), 0.0, CD4_MAX, "cells/uL"),
+        ParamRange("VLLOG", ("AVAL", "BASE"), VLLOG_RANGE[0], VLLOG_RANGE[1], "log10 copies/mL"),
+    ),
+    columns=(
+        _USUBJID,
+        Column(
+            "PARAMCD",
+            "text",
+            "Parameter code",
+            "CD4 = CD4 count (cells/uL); VLLOG = plasma HIV RNA (log10 copies/mL).",
+            allowed=("CD4", "VLLOG"),
+        ),
+        Column(
+            "AVISITN",
+            "integer",
+            "Analysis visit",
+            "Scheduled visit, in weeks since randomisation (baseline = 0).",
+            unit="weeks",
+        ),
+        Column(
+            "AVAL",
+            "number",
+            "Analysis value",
+            "The measured value, in the parameter's unit.",
+            unit="by PARAMCD",
+        ),
+        Column(
+            "BASE",
+            "number",
+            "Baseline value",
+            "AVAL of the patient's baseline row (ABLFL = Y) for the same parameter; "
+            "empty if there is no baseline value.",
+            unit="by PARAMCD",
+            nullable=True,
+        ),
+        Column(
+            "CHG",
+            "number",
+            "Change from baseline",
+            "AVAL - BASE; empty when BASE is empty (may be empty on the baseline row).",
+            unit="by PARAMCD",
+            nullable=True,
+        ),
+        Column(
+            "ABLFL",
+            "text",
+            "Baseline record flag",
+            "Y on the baseline row of each patient and parameter, otherwise empty.",
+            nullable=True,
+            allowed=("Y",),
+        ),
+        Column(
+            "ONART",
+            "text",
+            "On antiretroviral therapy",
+            "Y if the value was taken after the patient started ART, otherwise N; "
+            "analyses of CD4 and viral load use it to handle ART as an intercurrent event.",
+            allowed=_YN,
+        ),
+        Column(
+            "PARAM", "text", "Parameter", "Full name of PARAMCD.", required=False, nullable=True
+        ),
+        Column(
+            "AVISIT",
+            "text",
+            "Visit name",
+            "Visit label, e.g. 'Week 96'.",
+            required=False,
+            nullable=True,
+        ),
+    ),
+)
+
+ADTTE = Table(
+    name="adtte",
+    label="Time to event",
+    description=(
+        "One row per patient and end point: time from randomisation to the event, "
+        "or to the last time the patient was known to be free of it (censored)."
+    ),
+    key=("USUBJID", "PARAMCD"),
+    required_params=("PRIMARY", "ARTINIT", "CD4LT300", "AIDSDTH"),
+    columns=(
+        _USUBJID,
+        Column(
+            "PARAMCD",
+            "text",
+            "Parameter code",
+            "PRIMARY = composite primary end point (CD4 < 300 cells/uL, ART initiation, "
+            "AIDS-defining event or death, whichever first); ARTINIT = start of ART; "
+            "CD4LT300 = first CD4 < 300 cells/uL; AIDSDTH = AIDS-defining event or death.",
+            allowed=("PRIMARY", "ARTINIT", "CD4LT300", "AIDSDTH"),
+        ),
+        Column(
+            "AVAL",
+            "number",
+            "Analysis value",
+            "Weeks from randomisation to the event or censoring.",
+            unit="weeks",
+            minimum=0.0,
+        ),
+        Column(
+            "CNSR",
+            "integer",
+            "Censoring",
+            "0 = the event happened at AVAL; 1 = censored at AVAL (ADaM convention).",
+            allowed=(0, 1),
+        ),
+        Column(
+            "EVNTDESC",
+            "text",
+            "Event description",
+            "What happened at AVAL (e.g. which component of the composite came first).",
+            nullable=True,
+        ),
+        Column(
+            "CNSDTDSC",
+            "text",
+            "Censoring date description",
+            "Why follow-up for this end point stopped, on censored rows.",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "PARAM", "text", "Parameter", "Full name of PARAMCD.", required=False, nullable=True
+        ),
+    ),
+)
+
+ADAE = Table(
+    name="adae",
+    label="Adverse events",
+    description="One row per adverse event (a patient may have none or several).",
+    key=(),
+    columns=(
+        _USUBJID,
+        Column(
+            "AEDECOD", "text", "Dictionary-derived term", "Preferred term of the adverse event."
+        ),
+        Column("AEBODSYS", "text", "Body system or organ class", "System organ class."),
+        Column(
+            "AETOXGR",
+            "integer",
+            "Toxicity grade",
+            "1 = mild ... 4 = life-threatening, 5 = death.",
+            minimum=1,
+            maximum=5,
+        ),
+        Column(
+            "ASTWK",
+            "number",
+            "Onset week",
+            "Week of onset, counted from randomisation.",
+            unit="weeks",
+        ),
+        Column("AETERM", "text", "Reported term", "Verbatim term.", required=False, nullable=True),
+        Column(
+            "AESER",
+            "text",
+            "Serious event",
+            "Y if the event was serious.",
+            required=False,
+            allowed=_YN,
+        ),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ADSL, ADLB, ADTTE, ADAE)}
+"""The four tables every dataset must provide, in the order of the data dictionary."""
+
+
+# --------------------------------------------------------------------------------------
+# Rules: the exact wording used in error messages (and listed on the dictionary page)
+# --------------------------------------------------------------------------------------
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _range_text(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"in [{_fmt(float(minimum))}, {_fmt(float(maximum))}]"
+    if minimum is not None:
+        return f">= {_fmt(float(minimum))}"
+    return f"<= {_fmt(float(maximum))}"
+
+
+_TOL = f"{CHG_TOLERANCE:.0e}".replace("e-0", "e-")  # "1e-6", as people write it
+
+RULE_FOLDER = "folder exists"
+RULE_FILE = "file present"
+RULE_READABLE = "readable UTF-8 CSV"
+RULE_HEADER = "header row present"
+RULE_FIELDS = "same number of fields as the header"
+RULE_UNIQUE_NAMES = "column names unique"
+RULE_REQUIRED = "required column present"
+RULE_NOT_EMPTY = "not empty"
+RULE_NUMBER = "a number (empty cell = missing)"
+RULE_FINITE = "a finite number"
+RULE_INTEGER = "a whole number"
+RULE_MIN_ROWS = "at least one data row"
+RULE_ARMCD = "ARMCD matches ARM (" + ", ".join(f"{a} -> {c}" for a, c in ARM_CODES.items()) + ")"
+RULE_IN_ADSL = "USUBJID in adsl.csv"
+RULE_CHG = f"CHG = AVAL - BASE (within {_TOL})"
+RULE_CHG_NO_BASE = "CHG empty when BASE is empty"
+RULE_CHG_MISSING = "CHG present when AVAL and BASE are (except on the baseline row)"
+RULE_ONE_BASELINE = "at most one ABLFL = Y row per USUBJID and PARAMCD"
+RULE_BASE = f"BASE = AVAL of the ABLFL = Y row (within {_TOL})"
+
+
+def allowed_rule(col: Column) -> str:
+    values = [_fmt(v) for v in (col.allowed or ())]
+    if col.nullable and col.kind == "text":
+        values.append('""')
+    return f"{col.name} in {{{', '.join(values)}}}"
+
+
+def range_rule(col: Column) -> str:
+    return f"{col.name} {_range_text(col.minimum, col.maximum)}"
+
+
+def param_range_rule(column: str, pr: ParamRange) -> str:
+    return f"{column} {_range_text(pr.minimum, pr.maximum)} when PARAMCD = {pr.paramcd}"
+
+
+def unique_rule(table: Table) -> str:
+    if len(table.key) == 1:
+        return f"{table.key[0]} unique"
+    return "one row per " + ", ".join(table.key)
+
+
+def required_params_rule(table: Table) -> str:
+    return "one row per adsl subject for each PARAMCD in {" + ", ".join(table.required_params) + "}"
+
+
+def rules(table: Table) -> list[tuple[str, str]]:
+    """(column, rule) pairs checked for one table, worded exactly as in error messages."""
+    out: list[tuple[str, str]] = [
+        ("", RULE_FILE),
+        ("", RULE_READABLE),
+        ("", RULE_HEADER),
+        ("", RULE_FIELDS),
+        ("", RULE_UNIQUE_NAMES),
+    ]
+    for col in table.columns:
+        if col.required:
+            out.append((col.name, RULE_REQUIRED))
+        if not col.nullable:
+            out.append((col.name, RULE_NOT_EMPTY))
+        if col.is_numeric:
+            out += [(col.name, RULE_NUMBER), (col.name, RULE_FINITE)]
+        if col.kind == "integer":
+            out.append((col.name, RULE_INTEGER))
+        if col.allowed is not None:
+            out.append((col.name, allowed_rule(col)))
+        if col.minimum is not None or col.maximum is not None:
+            out.append((col.name, range_rule(col)))
+    for pr in table.param_ranges:
+        out.extend((c, param_range_rule(c, pr)) for c in pr.columns)
+    if table.min_rows:
+        out.append(("", RULE_MIN_ROWS))
+    if table.key:
+        out.append((", ".join(table.key), unique_rule(table)))
+    if table.name != ADSL.name:
+        out.append(("USUBJID", RULE_IN_ADSL))
+    if table.required_params:
+        out.append(("PARAMCD", required_params_rule(table)))
+    if table.name == ADSL.name:
+        out.append(("ARMCD", RULE_ARMCD))
+    if table.name == ADLB.name:
+        out += [
+            ("CHG", RULE_CHG),
+            ("CHG", RULE_CHG_NO_BASE),
+            ("CHG", RULE_CHG_MISSING),
+            ("ABLFL", RULE_ONE_BASELINE),
+            ("BASE", RULE_BASE),
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Problems and the error
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule, located by file, column and row (see ROW_CONVENTION)."""
+
+    file: str
+    column: str | None
+    row: int | None
+    rule: str
+    got: str
+    usubjid: str = ""
+
+    def __str__(self) -> str:
+        row = "-" if self.row is None else str(self.row)
+        where = f"file {self.file}, column {self.column or '-'}, row {row}"
+        if self.usubjid:
+            where += f" (USUBJID {self.usubjid})"
+        return f"{where}: rule '{self.rule}': got {self.got}"
+
+
+class DataValidationError(ValueError):
+    """A dataset breaks the ADaM schema; ``problems`` lists every broken rule found."""
+
+    def __init__(self, source: str, problems: Iterable[Problem], max_shown: int = MAX_SHOWN):
+        self.source = source
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        n = len(self.problems)
+        lines = [f"{source}: {n} problem{'s' if n != 1 else ''} found ({ROW_CONVENTION})"]
+        lines += [f"  {p}" for p in self.problems[:max_shown]]
+        if n > max_shown:
+            lines.append(f"  ... and {n - max_shown} more")
+        super().__init__("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------
+# Reading CSV files without silent coercion
+# --------------------------------------------------------------------------------------
+
+ROWS_ATTR = "csv_rows"
+"""DataFrame.attrs key holding the file row (line) of each data row, set by `read_table`."""
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read one CSV file as text cells (no type guessing); empty cells stay ``""``.
+
+    Blank lines are skipped, as in pandas; the file row of each data row is kept in
+    ``df.attrs[ROWS_ATTR]`` so messages point at the right line.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise DataValidationError(
+            str(path.parent),
+            [Problem(name, None, None, RULE_FILE, f"no such file in {path.parent}")],
+        )
+    records: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    try:
+        # utf-8-sig: files saved by spreadsheet programs often start with a byte-order mark.
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            line = 0
+            for record in reader:
+                start, line = line + 1, reader.line_num
+                if not record:
+                    continue
+                if header is None:
+                    header = record
+                    continue
+                if len(record) != len(header):
+                    problems.append(
+                        Problem(
+                            name,
+                            None,
+                            start,
+                            RULE_FIELDS,
+                            f"{len(record)} (header has {len(header)})",
+                        )
+                    )
+                    continue
+                records.append(record)
+                rows.append(start)
+    except (UnicodeDecodeError, csv.Error) as err:
+        row = reader.line_num if isinstance(err, csv.Error) else None
+        raise DataValidationError(
+            str(path), [Problem(name, None, row, RULE_READABLE, str(err))]
+        ) from err
+    if header is None:
+        raise DataValidationError(str(path), [Problem(name, None, 1, RULE_HEADER, "an empty file")])
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            problems.append(Problem(name, col, 1, RULE_UNIQUE_NAMES, f"{json.dumps(col)} twice"))
+        seen.add(col)
+    if problems:
+        raise DataValidationError(str(path), problems)
+    df = pd.DataFrame(records, columns=header, dtype=object)
+    if not records:
+        df = pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
+    df.attrs[ROWS_ATTR] = tuple(rows)
+    return df
+
+
+def _existing_folder(folder: Path | str) -> Path:
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "a file, not a folder" if folder.exists() else "no such folder"
+        raise DataValidationError(
+            str(folder), [Problem(str(folder), None, None, RULE_FOLDER, what)]
+        )
+    return folder
+
+
+def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """Read adsl/adlb/adtte/adae.csv from ``folder`` as text; all read problems in one error."""
+    folder = _existing_folder(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for table in TABLES.values():
+        try:
+            tables[table.name] = read_table(folder / table.file)
+        except DataValidationError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise DataValidationError(str(folder), problems)
+    return tables
+
+
+def load_tables(folder: Path, source: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read, validate and type the four tables of ``folder`` (raises DataValidationError)."""
+    folder = _existing_folder(folder)
+    source = source or str(folder)
+    raw: dict[str, pd.DataFrame] = {}
+    unreadable: list[Problem] = []
+    for table in TABLES.values():
+        try:
+            raw[table.name] = read_table(folder / table.file)
+        except DataValidationError as err:
+            unreadable.extend(err.problems)
+    # Validate the readable tables too, so one run reports every problem of the folder.
+    return _validate(raw, source, unreadable)
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _show(value: object) -> str:
+    """A cell as the user wrote it: numbers bare, anything else quoted (shows stray spaces)."""
+    if isinstance(value, str):
+        return value if _NUMBER.fullmatch(value) else json.dumps(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        return _fmt(float(value)) if isinstance(value, float | np.floating) else str(value)
+    return json.dumps(str(value))
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+@dataclass
+class _Col:
+    """A parsed column: values, which cells are empty, and which broke a rule already."""
+
+    values: np.ndarray
+    missing: np.ndarray
+    bad: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        return ~self.missing & ~self.bad
+
+
+class _Checker:
+    """Validates one table, collecting problems; keeps parsed columns for cross-table rules."""
+
+    def __init__(self, table: Table, df: pd.DataFrame, problems: list[Problem]):
+        self.table = table
+        self.df = df
+        self.problems = problems
+        n = len(df)
+        rows = df.attrs.get(ROWS_ATTR)
+        # Frames built in memory (not read from CSV) are numbered as if written without blanks.
+        self.rows = np.asarray(rows if rows is not None and len(rows) == n else range(2, n + 2))
+        self.cols: dict[str, _Col] = {}
+        self.raw: dict[str, np.ndarray] = {}
+        self.ids = np.full(n, "", dtype=object)
+
+    def add(self, column: str | None, i: int | None, rule: str, got: str) -> None:
+        row = None if i is None else int(self.rows[i])
+        subject = "" if i is None or column == "USUBJID" else str(self.ids[i])
+        self.problems.append(Problem(self.table.file, column, row, rule, got, subject))
+
+    def run(self) -> None:
+        names = list(self.df.columns)
+        if len(set(names)) != len(names):
+            for name in sorted({str(c) for c in names if names.count(c) > 1}):
+                got = f"{json.dumps(name)} {names.count(name)} times"
+                self.problems.append(Problem(self.table.file, name, 1, RULE_UNIQUE_NAMES, got))
+            return
+        for col in self.table.columns:
+            if col.name not in self.df.columns and col.required:
+                self.problems.append(
+                    Problem(
+                        self.table.file,
+                        col.name,
+                        1,
+                        RULE_REQUIRED,
+                        "columns " + ", ".join(map(str, names)) if names else "no columns",
+                    )
+                )
+        if "USUBJID" in self.df.columns:
+            self.ids = np.array(
+                [_show(v) if not isinstance(v, str) else v for v in self.df["USUBJID"]],
+                dtype=object,
+            )
+        for col in self.table.columns:
+            if col.name in self.df.columns:
+                self.cols[col.name] = self._check_column(col)
+        self._check_param_ranges()
+        if len(self.df) < self.table.min_rows:
+            self.add(None, None, RULE_MIN_ROWS, "no data rows")
+        self._check_unique()
+
+    def _check_column(self, col: Column) -> _Col:
+        series = self.df[col.name]
+        raw = series.to_numpy(dtype=object)
+        self.raw[col.name] = raw
+        n = len(raw)
+        missing = np.fromiter((_is_missing(v) or v == "" for v in raw), bool, n)
+        bad = np.zeros(n, bool)
+        if col.is_numeric:
+            values = np.full(n, np.nan)
+            for i, v in enumerate(raw):
+                if missing[i]:
+                    continue
+                if isinstance(v, str) and _NUMBER.fullmatch(v):
+                    values[i] = float(v)
+                elif isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_):
+                    values[i] = float(v)
+                    if not math.isfinite(values[i]):
+                        bad[i] = True
+                        self.add(col.name, i, RULE_FINITE, _show(v))
+                else:
+                    bad[i] = True
+                    self.add(col.name, i, RULE_NUMBER, _show(v))
+            if col.kind == "integer":
+                frac = ~missing & ~bad & (values != np.round(values))
+                for i in np.flatnonzero(frac):
+                    bad[i] = True
+                    self.add(col.name, int(i), RULE_INTEGER, _show(raw[i]))
+        else:
+            values = np.array(
+                ["" if missing[i] else str(v) for i, v in enumerate(raw)], dtype=object
+            )
+        if not col.nullable:
+            for i in np.flatnonzero(missing):
+                bad[i] = True
+                self.add(col.name, int(i), RULE_NOT_EMPTY, "an empty cell")
+        ok = ~missing & ~bad
+        if col.allowed is not None:
+            allowed = {float(a) for a in col.allowed} if col.is_numeric else set(col.allowed)
+            for i in np.flatnonzero(ok):
+                if values[i] not in allowed:
+                    bad[i] = True
+                    self.add(col.name, int(i), allowed_rule(col), _show(raw[i]))
+        if col.minimum is not None or col.maximum is not None:
+            lo = -np.inf if col.minimum is None else col.minimum
+            hi = np.inf if col.maximum is None else col.maximum
+            for i in np.flatnonzero(ok & ~bad):
+                if not lo <= values[i] <= hi:
+                    bad[i] = True
+                    self.add(col.name, int(i), range_rule(col), _show(raw[i]))
+        return _Col(values, missing, bad)
+
+    def _check_param_ranges(self) -> None:
+        param = self.cols.get("PARAMCD")
+        if param is None:
+            return
+        for pr in self.table.param_ranges:
+            on = param.ok & (param.values == pr.paramcd)
+            lo = -np.inf if pr.minimum is None else pr.minimum
+            hi = np.inf if pr.maximum is None else pr.maximum
+            for name in pr.columns:
+                col = self.cols.get(name)
+                if col is None:
+                    continue
+                for i in np.flatnonzero(on & col.ok):
+                    if not lo <= col.values[i] <= hi:
+                        col.bad[i] = True
+                        self.add(name, int(i), param_range_rule(name, pr), _show(self.raw[name][i]))
+
+    def key_ok(self) -> np.ndarray:
+        """Rows whose key columns all parsed and are not empty."""
+        ok = np.ones(len(self.df), bool)
+        for name in self.table.key:
+            if name not in self.cols:
+                return np.zeros(len(self.df), bool)
+            ok &= self.cols[name].ok
+        return ok
+
+    def _check_unique(self) -> None:
+        if not self.table.key:
+            return
+        ok = self.key_ok()
+        first: dict[tuple[object, ...], int] = {}
+        for i in np.flatnonzero(ok):
+            key = tuple(self.cols[k].values[i] for k in self.table.key)
+            if key in first:
+                j = first[key]
+                shown = ", ".join(_show(self.raw[k][i]) for k in self.table.key)
+                self.add(
+                    ", ".join(self.table.key),
+                    int(i),
+                    unique_rule(self.table),
+                    f"{shown} again (first at row {int(self.rows[j])})",
+                )
+            else:
+                first[key] = int(i)
+
+
+def _check_armcd(adsl: _Checker) -> None:
+    arm, armcd = adsl.cols.get("ARM"), adsl.cols.get("ARMCD")
+    if arm is None or armcd is None:
+        return
+    for i in np.flatnonzero(arm.ok & armcd.ok):
+        if ARM_CODES[arm.values[i]] != armcd.values[i]:
+            armcd.bad[i] = True
+            adsl.add(
+                "ARMCD",
+                int(i),
+                RULE_ARMCD,
+                f"{_show(armcd.values[i])} with ARM {_show(arm.values[i])}",
+            )
+
+
+def _check_in_adsl(check: _Checker, subjects: set[str]) -> None:
+    ids = check.cols.get("USUBJID")
+    if ids is None:
+        return
+    strays: dict[str, list[int]] = {}
+    for i in np.flatnonzero(ids.ok):
+        if ids.values[i] not in subjects:
+            strays.setdefault(ids.values[i], []).append(int(i))
+    # One problem per stray subject (not per row), so one missing patient cannot flood the list.
+    for subject, idx in strays.items():
+        more = f" (and {len(idx) - 1} more rows)" if len(idx) > 1 else ""
+        check.add("USUBJID", idx[0], RULE_IN_ADSL, f"{_show(subject)}, absent from adsl.csv{more}")
+
+
+def _check_required_params(adtte: _Checker, adsl: _Checker) -> None:
+    ids, param = adtte.cols.get("USUBJID"), adtte.cols.get("PARAMCD")
+    adsl_ids = adsl.cols.get("USUBJID")
+    if ids is None or param is None or adsl_ids is None:
+        return
+    have: dict[str, set[str]] = {}
+    for i in np.flatnonzero(ids.ok & param.ok):
+        have.setdefault(ids.values[i], set()).add(param.values[i])
+    rule = required_params_rule(adtte.table)
+    for i in np.flatnonzero(adsl_ids.ok):
+        subject = adsl_ids.values[i]
+        lacking = [p for p in adtte.table.required_params if p not in have.get(subject, set())]
+        if lacking:
+            adtte.problems.append(
+                Problem(
+                    adtte.table.file,
+                    "PARAMCD",
+                    None,
+                    rule,
+                    f"no row for {', '.join(lacking)}"
+                    f" (subject at adsl.csv row {int(adsl.rows[i])})",
+                    subject,
+                )
+            )
+
+
+def _check_adlb_baseline(adlb: _Checker) -> None:
+    need = ("USUBJID", "PARAMCD", "AVAL", "BASE", "CHG", "ABLFL")
+    if any(n not in adlb.cols for n in need):
+        return
+    ids, param, aval, base, chg, ablfl = (adlb.cols[n] for n in need)
+    group_ok = ids.ok & param.ok
+    is_bl = group_ok & ~ablfl.bad & (ablfl.values == "Y")
+    # Baseline row of each (subject, parameter): at most one.
+    baseline: dict[tuple[str, str], int] = {}
+    for i in np.flatnonzero(is_bl):
+        key = (ids.values[i], param.values[i])
+        if key in baseline:
+            adlb.add(
+                "ABLFL",
+                int(i),
+                RULE_ONE_BASELINE,
+                f'"Y" again (first at row {int(adlb.rows[baseline[key]])})',
+            )
+        else:
+            baseline[key] = int(i)
+    # BASE equals the baseline AVAL on every row of the group.
+    for i in np.flatnonzero(group_ok & ~base.bad):
+        j = baseline.get((ids.values[i], param.values[i]))
+        if j is None or not aval.ok[j]:
+            continue
+        if base.missing[i] or abs(base.values[i] - aval.values[j]) > CHG_TOLERANCE:
+            got = "an empty cell" if base.missing[i] else _show(adlb.raw["BASE"][i])
+            adlb.add(
+                "BASE",
+                int(i),
+                RULE_BASE,
+                f"{got}, baseline AVAL {_show(adlb.raw['AVAL'][j])} at row {int(adlb.rows[j])}",
+            )
+    # CHG = AVAL - BASE.
+    for i in np.flatnonzero(~chg.bad & ~aval.bad & ~base.bad & ~aval.missing):
+        if base.missing[i]:
+            if not chg.missing[i]:
+                adlb.add("CHG", int(i), RULE_CHG_NO_BASE, _show(adlb.raw["CHG"][i]))
+        elif chg.missing[i]:
+            if not is_bl[i]:
+                adlb.add("CHG", int(i), RULE_CHG_MISSING, "an empty cell")
+        elif abs(chg.values[i] - (aval.values[i] - base.values[i])) > CHG_TOLERANCE:
+            adlb.add(
+                "CHG",
+                int(i),
+                RULE_CHG,
+                f"{_show(adlb.raw['CHG'][i])} with AVAL {_show(adlb.raw['AVAL'][i])} "
+                f"and BASE {_show(adlb.raw['BASE'][i])}",
+            )
+
+
+def _typed(check: _Checker) -> pd.DataFrame:
+    """The table with schema dtypes: text as str ("" = empty), integer as int64, number float64."""
+    out = check.df.copy()
+    out.attrs.pop(ROWS_ATTR, None)
+    for col in check.table.columns:
+        parsed = check.cols.get(col.name)
+        if parsed is None:
+            continue
+        if col.kind == "text":
+            out[col.name] = pd.Series(parsed.values, index=out.index, dtype=object)
+        elif col.kind == "integer" and not parsed.missing.any():
+            out[col.name] = pd.Series(parsed.values.astype(np.int64), index=out.index)
+        else:
+            out[col.name] = pd.Series(parsed.values, index=out.index, dtype=float)
+    return out.reset_index(drop=True)
+
+
+def validate_tables(tables: Mapping[str, pd.DataFrame], source: str) -> dict[str, pd.DataFrame]:
+    """Check the four ADaM tables against the schema; raise one error listing every problem.
+
+    ``tables`` maps "adsl", "adlb", "adtte", "adae" to DataFrames, either as read by
+    `read_tables` (text cells) or already typed. Rows are reported as file rows (header =
+    row 1); frames not read from a file are numbered as if written to CSV in their order.
+    Returns the tables with schema dtypes (text -> str, integer -> int64, number -> float64);
+    columns outside the schema are kept unchanged.
+    """
+    return _validate(tables, source, [])
+
+
+def _validate(
+    tables: Mapping[str, pd.DataFrame], source: str, unreadable: list[Problem]
+) -> dict[str, pd.DataFrame]:
+    problems: list[Problem] = list(unreadable)
+    checks: dict[str, _Checker] = {}
+    reported = {p.file for p in unreadable}
+    for table in TABLES.values():
+        df = tables.get(table.name)
+        if df is None:
+            if table.file not in reported:
+                problems.append(Problem(table.file, None, None, RULE_FILE, "no such table"))
+            continue
+        check = _Checker(table, df, problems)
+        check.run()
+        checks[table.name] = check
+    adsl = checks.get(ADSL.name)
+    if adsl is not None:
+        _check_armcd(adsl)
+        ids = adsl.cols.get("USUBJID")
+        if ids is not None:
+            subjects = {str(v) for v in ids.values[ids.ok]}
+            for name in (ADLB.name, ADTTE.name, ADAE.name):
+                if name in checks:
+                    _check_in_adsl(checks[name], subjects)
+            if ADTTE.name in checks:
+                _check_required_params(checks[ADTTE.name], adsl)
+    if ADLB.name in checks:
+        _check_adlb_baseline(checks[ADLB.name])
+    if problems:
+        raise DataValidationError(source, problems)
+    return {name: _typed(check) for name, check in checks.items()}
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Validate, then write each table as ``folder/<name>.csv`` (UTF-8, ``\\n`` line ends).
+
+    Invalid tables are never written. Floats are written in Python's shortest round-trip
+    form, so the files read back to the same values and the same input gives the same bytes.
+    Round AVAL and BASE before computing CHG, or CHG = AVAL - BASE will not hold in the file.
+    """
+    folder = Path(folder)
+    typed = validate_tables(tables, str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for table in TABLES.values():
+        path = folder / table.file
+        typed[table.name].to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        paths.append(path)
+    return paths
