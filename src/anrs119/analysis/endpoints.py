@@ -1,0 +1,212 @@
+"""Proportions with an event by a given week, by arm: crude and Kaplan-Meier, with tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from anrs119.analysis._common import AnalysisInputError, group_order, time_to_event
+from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.survival import DEFAULT_STRATEGY, kaplan_meier
+
+CIMethod = Literal["wilson", "exact"]
+
+
+def proportion_ci(
+    k: int, n: int, alpha: float = 0.05, method: CIMethod = "wilson"
+) -> tuple[float, float]:
+    """Binomial CI: Wilson score or exact Clopper-Pearson (as statsmodels ``beta``)."""
+    if n <= 0 or not 0 <= k <= n:
+        raise AnalysisInputError(f"proportion {k}/{n}: rule: n > 0 and 0 <= k <= n")
+    if method == "wilson":
+        z = stats.norm.ppf(1 - alpha / 2)
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+        # Exact 0 / 1 at the boundaries (the formula gives them only up to rounding).
+        low = 0.0 if k == 0 else max(0.0, float(centre - half))
+        high = 1.0 if k == n else min(1.0, float(centre + half))
+        return low, high
+    if method == "exact":
+        low = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
+        high = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
+        return low, high
+    raise AnalysisInputError(f"method={method!r}: rule: wilson or exact")
+
+
+@dataclass(frozen=True)
+class ProportionsResult:
+    """Proportion with the event by ``week`` per group, two readings side by side.
+
+    ``crude``: events with AVAL <= week divided by all subjects in the group (patients
+    censored before ``week`` count as event-free: the non-responder reading is the opposite).
+    ``km``: 1 - S(week) from Kaplan-Meier (censored patients contribute until censoring).
+    """
+
+    week: float
+    table: pd.DataFrame
+    """Columns: group, n, events, censored_before, crude, crude_ci_low, crude_ci_high,
+    km, km_ci_low, km_ci_high."""
+    ci_method: CIMethod
+    estimand: Estimand
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def counts(self) -> np.ndarray:
+        """2 x k table [events, non-events] per group (for the tests below)."""
+        ev = self.table["events"].to_numpy()
+        return np.vstack([ev, self.table["n"].to_numpy() - ev])
+
+
+def event_proportions(
+    adsl: pd.DataFrame,
+    adtte: pd.DataFrame,
+    paramcd: str,
+    week: float,
+    *,
+    by: str = "ARM",
+    order: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    ci_method: CIMethod = "wilson",
+    km_ci_transform: Literal["log-log", "log", "plain"] = "log-log",
+    intercurrent: str = DEFAULT_STRATEGY,
+) -> ProportionsResult:
+    """Crude and Kaplan-Meier proportions with the event by ``week``, with CIs."""
+    df = time_to_event(adsl, adtte, paramcd, by)
+    groups = group_order(df["group"], order)
+    km = kaplan_meier(
+        adsl, adtte, paramcd, by=by, order=groups, alpha=alpha, ci_transform=km_ci_transform
+    )
+    rows = []
+    for g in groups:
+        sub = df[df["group"] == g]
+        n = len(sub)
+        events = int(((sub["event"] == 1) & (sub["time"] <= week)).sum())
+        cens = int(((sub["event"] == 0) & (sub["time"] < week)).sum())
+        lo, hi = proportion_ci(events, n, alpha, ci_method)
+        p_km, km_lo, km_hi = km.event_probability_at(g, week)
+        rows.append(
+            {
+                "group": g,
+                "n": n,
+                "events": events,
+                "censored_before": cens,
+                "crude": events / n,
+                "crude_ci_low": lo,
+                "crude_ci_high": hi,
+                "km": p_km,
+                "km_ci_low": km_lo,
+                "km_ci_high": km_hi,
+            }
+        )
+    estimand = Estimand(
+        population=km.estimand.population,
+        variable=f"{paramcd} event by week {week:g} (ADTTE CNSR = 0 and AVAL <= {week:g})",
+        intercurrent_event_strategy=intercurrent,
+        summary_measure=f"proportion with event by week {week:g} (crude over n randomized, "
+        f"{ci_method} CI; and Kaplan-Meier 1 - S)",
+    )
+    return ProportionsResult(
+        week=float(week), table=pd.DataFrame(rows), ci_method=ci_method, estimand=estimand
+    )
+
+
+@dataclass(frozen=True)
+class TwoByTwoResult:
+    """Tests and risk difference for events / n in two groups (first minus second)."""
+
+    groups: tuple[str, str]
+    events: tuple[int, int]
+    n: tuple[int, int]
+    chi2: float
+    chi2_p: float
+    chi2_yates: float
+    chi2_yates_p: float
+    fisher_p: float
+    risk_difference: float
+    rd_ci_low: float
+    rd_ci_high: float
+    estimand: Estimand
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"test": "Pearson chi-square", "statistic": self.chi2, "p_value": self.chi2_p},
+                {
+                    "test": "chi-square, continuity corrected",
+                    "statistic": self.chi2_yates,
+                    "p_value": self.chi2_yates_p,
+                },
+                {"test": "Fisher exact", "statistic": float("nan"), "p_value": self.fisher_p},
+            ]
+        )
+
+
+def compare_proportions(
+    events: Sequence[int],
+    n: Sequence[int],
+    groups: Sequence[str] = ("IL-2", "Control"),
+    *,
+    alpha: float = 0.05,
+    estimand: Estimand | None = None,
+) -> TwoByTwoResult:
+    """Pearson chi-square (with/without Yates), two-sided Fisher exact, Wald risk difference."""
+    if len(events) != 2 or len(n) != 2:
+        raise AnalysisInputError("compare_proportions: rule: exactly two groups")
+    e = np.asarray(events, dtype=int)
+    m = np.asarray(n, dtype=int)
+    if np.any(m <= 0) or np.any(e < 0) or np.any(e > m):
+        raise AnalysisInputError(f"events={list(e)}, n={list(m)}: rule: 0 <= events <= n, n > 0")
+    table = np.vstack([e, m - e]).T  # rows groups, columns event / no event
+    margins_ok = np.all(table.sum(axis=0) > 0)
+    if margins_ok:
+        c2, p2, _, _ = stats.chi2_contingency(table, correction=False)
+        c2y, p2y, _, _ = stats.chi2_contingency(table, correction=True)
+    else:  # all or none had the event: no evidence of a difference
+        c2, p2, c2y, p2y = 0.0, 1.0, 0.0, 1.0
+    fisher_p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
+    p = e / m
+    rd = float(p[0] - p[1])
+    se = float(np.sqrt(np.sum(p * (1 - p) / m)))
+    z = stats.norm.ppf(1 - alpha / 2)
+    est = estimand or Estimand(
+        population=f"{groups[0]} n={m[0]}, {groups[1]} n={m[1]}",
+        variable="binary event",
+        intercurrent_event_strategy="as defined by the caller",
+        summary_measure=f"risk difference {groups[0]} minus {groups[1]} (Wald CI); chi-square, "
+        "Fisher exact",
+    )
+    return TwoByTwoResult(
+        groups=(groups[0], groups[1]),
+        events=(int(e[0]), int(e[1])),
+        n=(int(m[0]), int(m[1])),
+        chi2=float(c2),
+        chi2_p=float(p2),
+        chi2_yates=float(c2y),
+        chi2_yates_p=float(p2y),
+        fisher_p=fisher_p,
+        risk_difference=rd,
+        rd_ci_low=rd - z * se,
+        rd_ci_high=rd + z * se,
+        estimand=est,
+    )
+
+
+def compare_event_proportions(result: ProportionsResult, alpha: float = 0.05) -> TwoByTwoResult:
+    """Tests on the crude counts of an :func:`event_proportions` result with two groups."""
+    t = result.table
+    if len(t) != 2:
+        raise AnalysisInputError(f"{len(t)} groups: rule: comparison needs exactly two")
+    return compare_proportions(
+        t["events"].tolist(),
+        t["n"].tolist(),
+        tuple(t["group"]),
+        alpha=alpha,
+        estimand=result.estimand,
+    )

@@ -1,0 +1,93 @@
+"""Endpoint proportions and 2x2 tests cross-checked against statsmodels, scipy and hand sums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from anrs119.analysis import endpoints as ep
+from anrs119.analysis._common import AnalysisInputError
+
+from .conftest import make_tte, random_tte
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 200), frac=st.floats(0, 1), method=st.sampled_from(["wilson", "exact"]))
+def test_proportion_ci_matches_statsmodels(n, frac, method):
+    k = round(frac * n)
+    low, high = ep.proportion_ci(k, n, method=method)
+    ref = proportion_confint(k, n, alpha=0.05, method="wilson" if method == "wilson" else "beta")
+    assert (low, high) == pytest.approx(ref, abs=1e-9)
+    assert low <= k / n <= high
+
+
+def _hand_fisher(a: int, b: int, c: int, d: int) -> float:
+    """Two-sided Fisher P: sum of hypergeometric tables no more likely than the observed one."""
+    n1, k = a + b, a + c
+    n = a + b + c + d
+    support = np.arange(max(0, k - (n - n1)), min(k, n1) + 1)
+    probs = stats.hypergeom.pmf(support, n, k, n1)
+    p_obs = stats.hypergeom.pmf(a, n, k, n1)
+    return float(probs[probs <= p_obs * (1 + 1e-7)].sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(n1=st.integers(2, 80), n2=st.integers(2, 80), f1=st.floats(0, 1), f2=st.floats(0, 1))
+def test_two_by_two_against_hand_formulas(n1, n2, f1, f2):
+    e1, e2 = round(f1 * n1), round(f2 * n2)
+    res = ep.compare_proportions([e1, e2], [n1, n2], ("A", "B"))
+    a, b, c, d = e1, n1 - e1, e2, n2 - e2
+    n = n1 + n2
+    assert res.fisher_p == pytest.approx(_hand_fisher(a, b, c, d), rel=1e-6)
+    if (a + c) > 0 and (b + d) > 0:
+        hand = n * (a * d - b * c) ** 2 / (n1 * n2 * (a + c) * (b + d))
+        assert res.chi2 == pytest.approx(hand, rel=1e-9, abs=1e-12)
+        assert res.chi2_p == pytest.approx(stats.chi2.sf(hand, 1), rel=1e-9, abs=1e-15)
+        assert res.chi2_yates <= res.chi2 + 1e-12
+    p1, p2 = e1 / n1, e2 / n2
+    assert res.risk_difference == pytest.approx(p1 - p2)
+    assert res.rd_ci_low <= res.risk_difference <= res.rd_ci_high
+
+
+def test_event_proportions_crude_and_km_hand_case():
+    # A: events at 10, 50, 120; censored at 30 (before 96) and 100 (after).
+    # B: events at 5, 6; censored at 96 (exactly at the week: still event-free).
+    times = {"A": np.array([10, 50, 120, 30, 100.0]), "B": np.array([5, 6, 96.0])}
+    events = {"A": np.array([1, 1, 1, 0, 0]), "B": np.array([1, 1, 0])}
+    adsl, adtte = make_tte(times, events)
+    res = ep.event_proportions(adsl, adtte, "PRIMARY", 96)
+    t = res.table.set_index("group")
+    assert t.loc["A", "events"] == 2 and t.loc["A", "n"] == 5
+    assert t.loc["A", "censored_before"] == 1
+    assert t.loc["A", "crude"] == pytest.approx(2 / 5)
+    # KM for A at 96: 1 - (4/5)(2/3) (the censored patient at 30 leaves the risk set)
+    assert t.loc["A", "km"] == pytest.approx(1 - (4 / 5) * (2 / 3))
+    assert t.loc["B", "events"] == 2 and t.loc["B", "censored_before"] == 0
+    assert t.loc["B", "km"] == pytest.approx(2 / 3)
+    cmp = ep.compare_event_proportions(res)
+    assert cmp.events == (2, 2) and cmp.n == (5, 3)
+    assert cmp.estimand is res.estimand
+    assert res.counts().tolist() == [[2, 2], [3, 1]]
+
+
+def test_event_proportions_arm_order_and_ci_contains(rng):
+    adsl, adtte = random_tte(rng)
+    res = ep.event_proportions(adsl, adtte, "PRIMARY", 48, ci_method="exact")
+    assert tuple(res.table["group"]) == ("IL-2", "Control")
+    t = res.table
+    assert np.all(t["crude_ci_low"] <= t["crude"]) and np.all(t["crude"] <= t["crude_ci_high"])
+    assert np.all(t["km_ci_low"] <= t["km"]) and np.all(t["km"] <= t["km_ci_high"])
+    # KM never falls below the crude proportion: censoring can only raise the estimate
+    assert np.all(t["km"] >= t["crude"] - 1e-12)
+    assert "week 48" in res.estimand.describe()
+
+
+def test_bad_inputs():
+    with pytest.raises(AnalysisInputError, match="0 <= k <= n"):
+        ep.proportion_ci(5, 3)
+    with pytest.raises(AnalysisInputError, match="exactly two"):
+        ep.compare_proportions([1, 2, 3], [4, 5, 6])

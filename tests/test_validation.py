@@ -1,0 +1,124 @@
+"""External validation: helpers reproduce published results on real trials (issue #6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from anrs119 import validation as v
+from anrs119.analysis import survival
+
+REFS = v.load_references()
+
+
+@pytest.fixture(scope="module")
+def comparison() -> pd.DataFrame:
+    return v.compare(REFS)
+
+
+@pytest.mark.parametrize(
+    "key", [tuple(r) for r in REFS[["trial", "quantity", "arm"]].itertuples(index=False)]
+)
+def test_reference_reproduced_within_tolerance(comparison, key):
+    trial, quantity, arm = key
+    row = comparison[
+        (comparison["trial"] == trial)
+        & (comparison["quantity"] == quantity)
+        & (comparison["arm"] == arm)
+    ].iloc[0]
+    assert row["ok"], row.to_dict()
+
+
+def test_references_cover_three_trials_with_sources():
+    assert set(REFS["trial"]) == {"freireich", "glioma_g3", "gbsg2"}
+    assert REFS["source_key"].str.len().min() > 0
+    assert REFS["convention"].str.len().min() > 0
+
+
+def test_freireich_arm_coding_matches_published_design():
+    # 6-MP arm: 21 patients, 9 relapses, 12 censored; placebo: 21 relapses, none censored.
+    trial = v.freireich_leukemia()
+    m = trial.adsl.merge(trial.adtte, on="USUBJID")
+    by_arm = m.groupby("ARM")["CNSR"].agg(["size", "sum"])
+    assert by_arm.loc["6-MP"].tolist() == [21, 12]
+    assert by_arm.loc["Placebo"].tolist() == [21, 0]
+
+
+def test_swapped_arm_coding_is_caught():
+    trial = v.freireich_leukemia()
+    swapped = trial.adsl.assign(ARM=trial.adsl["ARM"].map({"6-MP": "Placebo", "Placebo": "6-MP"}))
+    km = survival.kaplan_meier(swapped, trial.adtte, trial.paramcd, ci_transform="log-log")
+    ref = REFS[(REFS["quantity"] == "km_survival_loglog_at_6") & (REFS["arm"] == "6-MP")].iloc[0]
+    assert abs(km.survival_at("6-MP", 6)[0] - ref["value"]) > ref["tolerance"]
+
+
+def test_conventions_matter_ties_and_ci_transform():
+    trial = v.freireich_leukemia()
+    ref = REFS[REFS["quantity"] == "cox_hr_efron"].iloc[0]
+    breslow = survival.cox_hazard_ratio(
+        trial.adsl, trial.adtte, trial.paramcd, treatment="Placebo", ties="breslow"
+    )
+    assert abs(breslow.hazard_ratio - ref["value"]) > ref["tolerance"]
+    km_log = survival.kaplan_meier(trial.adsl, trial.adtte, trial.paramcd, ci_transform="log")
+    ref_km = REFS[(REFS["quantity"] == "km_survival_loglog_at_13")].iloc[0]
+    assert abs(km_log.survival_at("6-MP", 13)[1] - ref_km["ci_low"]) > ref_km["tolerance"]
+    gb = v.gbsg2()
+    unadjusted = survival.cox_hazard_ratio(gb.adsl, gb.adtte, gb.paramcd)
+    ref_gb = REFS[REFS["quantity"] == "cox_hr_efron_adjusted"].iloc[0]
+    assert abs(unadjusted.hazard_ratio - ref_gb["value"]) > ref_gb["tolerance"]
+
+
+def test_to_adam_shape_and_errors():
+    raw = pd.DataFrame({"t": [3.0, 5.0], "e": [1, 0], "g": ["a", "b"]})
+    adsl, adtte = v.to_adam(
+        raw,
+        study="X",
+        time_col="t",
+        event_col="e",
+        arm_col="g",
+        arm_labels={"a": "A", "b": "B"},
+        paramcd="P",
+        time_unit="days",
+    )
+    assert adsl["ARM"].tolist() == ["A", "B"]
+    assert adtte["CNSR"].tolist() == [0, 1]
+    assert adtte["AVAL"].tolist() == pytest.approx([3 / 7, 5 / 7])
+    with pytest.raises(v.ValidationError, match="not in arm_labels"):
+        v.to_adam(
+            raw,
+            study="X",
+            time_col="t",
+            event_col="e",
+            arm_col="g",
+            arm_labels={"a": "A"},
+            paramcd="P",
+        )
+    with pytest.raises(v.ValidationError, match="missing column"):
+        v.to_adam(
+            raw,
+            study="X",
+            time_col="time",
+            event_col="e",
+            arm_col="g",
+            arm_labels={"a": "A", "b": "B"},
+            paramcd="P",
+        )
+
+
+def test_load_references_rejects_bad_rows(tmp_path: Path):
+    bad = REFS.copy()
+    bad.loc[0, "tolerance"] = 0
+    p = tmp_path / "references.csv"
+    bad.to_csv(p, index=False)
+    with pytest.raises(v.ValidationError, match="row 2, column tolerance"):
+        v.load_references(p)
+    bad = REFS.copy()
+    bad.loc[3, "trial"] = "unknown_trial"
+    bad.to_csv(p, index=False)
+    with pytest.raises(v.ValidationError, match="row 5, column trial"):
+        v.load_references(p)
+    REFS.drop(columns="convention").to_csv(p, index=False)
+    with pytest.raises(v.ValidationError, match="missing column"):
+        v.load_references(p)
