@@ -294,8 +294,10 @@ ADTTE = Table(
             "Parameter code",
             "PRIMARY = composite primary end point (CD4 < 300 cells/uL, ART initiation, "
             "AIDS-defining event or death, whichever first); ARTINIT = start of ART; "
-            "CD4LT300 = first CD4 < 300 cells/uL; AIDSDTH = AIDS-defining event or death.",
-            allowed=("PRIMARY", "ARTINIT", "CD4LT300", "AIDSDTH"),
+            "CD4LT300 = first CD4 < 300 cells/uL; AIDSDTH = AIDS-defining event or death; "
+            "DEATH (optional) = death from any cause, needed to count deaths that follow an "
+            "AIDS-defining event.",
+            allowed=("PRIMARY", "ARTINIT", "CD4LT300", "AIDSDTH", "DEATH"),
         ),
         Column(
             "AVAL",

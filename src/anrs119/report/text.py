@@ -58,3 +58,18 @@ def glue_figure(name: str, figure) -> None:  # figure: matplotlib.figure.Figure
 
     glue(name, figure, display=False)
     plt.close(figure)
+
+
+def estimand_note(estimand, comment: str = ""):  # estimand: Estimand -> IPython Markdown
+    """The four attributes of an estimand (ICH E9(R1)) as a boxed definition list."""
+    from IPython.display import Markdown
+
+    items = (
+        ("Population", estimand.population),
+        ("Variable", estimand.variable),
+        ("Intercurrent events", estimand.intercurrent_event_strategy),
+        ("Summary measure", estimand.summary_measure),
+    )
+    body = "\n\n".join(f"{name}\n: {text}" for name, text in items)
+    extra = f"\n\n{comment}" if comment else ""
+    return Markdown(f":::{{admonition}} Estimand\n:class: tip\n{body}{extra}\n:::")

@@ -37,6 +37,8 @@ def format_like(claim: pd.Series, value: float) -> str:
     """A reproduced value printed the way the paper printed the claim."""
     if math.isnan(value):
         return "not computed"
+    if math.isinf(value):
+        return "not reached" if value > 0 else "-inf"
     decimals = int(claim["decimals"]) if not pd.isna(claim["decimals"]) else 0
     statistic = claim["statistic"]
     if statistic in ("p_value", "similar"):

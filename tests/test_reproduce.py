@@ -1,0 +1,132 @@
+"""Each claim's reproduction equals an independent, direct computation on the same tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from scipy import stats
+
+from anrs119 import ARMS
+from anrs119.data import Dataset
+from anrs119.design import trial_design
+from anrs119.published import results
+from anrs119.reproduce import (
+    DEFERRAL_QUANTILE,
+    Reproducer,
+    primary_test_name,
+)
+from tests.adam_samples import valid_tables
+
+SUFFIX = {"IL-2": "il2", "Control": "control"}
+
+
+@pytest.fixture(scope="module")
+def dataset() -> Dataset:
+    tables = valid_tables(np.random.default_rng(11), n_per_arm=40, n_ae=60)
+    tables["adsl"]["BVLLOG"] = np.linspace(3.0, 5.5, len(tables["adsl"])).round(2)
+    return Dataset(**tables, source="test tables", is_synthetic=True, path=None)
+
+
+@pytest.fixture(scope="module")
+def reproduced(dataset: Dataset) -> dict:
+    return Reproducer(dataset).all()
+
+
+def arm_rows(dataset: Dataset, paramcd: str) -> pd.DataFrame:
+    tte = dataset.adtte[dataset.adtte["PARAMCD"] == paramcd]
+    return tte.merge(dataset.adsl[["USUBJID", "ARM", "BVLLOG"]], on="USUBJID")
+
+
+def test_every_result_claim_is_reproduced(reproduced: dict) -> None:
+    assert set(results().index) == set(reproduced)
+
+
+def test_primary_proportions_and_test(dataset: Dataset, reproduced: dict) -> None:
+    week = trial_design().primary_week
+    rows = arm_rows(dataset, "PRIMARY")
+    events, totals = [], []
+    for arm in ARMS:
+        mine = rows[rows["ARM"] == arm]
+        k = int(((mine["CNSR"] == 0) & (mine["AVAL"] <= week)).sum())
+        events.append(k)
+        totals.append(len(mine))
+        assert reproduced[f"primary_w96_{SUFFIX[arm]}"].value == pytest.approx(100 * k / len(mine))
+    table = [[events[0], totals[0] - events[0]], [events[1], totals[1] - events[1]]]
+    expected = {
+        "fisher": stats.fisher_exact(table).pvalue,
+        "chi2": stats.chi2_contingency(table, correction=False).pvalue,
+        "chi2_yates": stats.chi2_contingency(table, correction=True).pvalue,
+    }[primary_test_name()]
+    assert reproduced["primary_w96_p"].value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("paramcd", "key"), [("CD4", "cd4_change_w96"), ("VLLOG", "vl_change_w96")]
+)
+def test_median_changes_off_art(dataset: Dataset, reproduced: dict, paramcd: str, key: str) -> None:
+    week = trial_design().primary_week
+    lab = dataset.adlb[
+        (dataset.adlb["PARAMCD"] == paramcd)
+        & (dataset.adlb["AVISITN"] == week)
+        & (dataset.adlb["ONART"] == "N")
+    ].merge(dataset.adsl[["USUBJID", "ARM"]], on="USUBJID")
+    samples = {
+        arm: (lab.loc[lab["ARM"] == arm, "AVAL"] - lab.loc[lab["ARM"] == arm, "BASE"])
+        for arm in ARMS
+    }
+    for arm in ARMS:
+        assert reproduced[f"{key}_{SUFFIX[arm]}"].value == pytest.approx(np.median(samples[arm]))
+    p = stats.mannwhitneyu(*samples.values(), method="asymptotic").pvalue
+    assert reproduced[f"{key}_p"].value == pytest.approx(p)
+
+
+def test_subgroup_km_and_deferral(dataset: Dataset, reproduced: dict) -> None:
+    design = trial_design()
+    for paramcd in ("PRIMARY", "ARTINIT"):
+        rows = arm_rows(dataset, paramcd)
+        rows = rows[rows["BVLLOG"] < design.subgroup_vl_cutoff]
+        quantiles = {}
+        for arm in ARMS:
+            mine = rows[rows["ARM"] == arm]
+            fitter = KaplanMeierFitter().fit(mine["AVAL"], 1 - mine["CNSR"])
+            if paramcd == "PRIMARY":
+                curve = fitter.survival_function_.iloc[:, 0]
+                free = float(curve[curve.index <= design.subgroup_week].iloc[-1])
+                assert reproduced[f"lowvl_free_w150_{SUFFIX[arm]}"].value == pytest.approx(
+                    100 * free
+                )
+            else:
+                curve = fitter.survival_function_.iloc[:, 0]
+                reached = curve[curve <= 1 - DEFERRAL_QUANTILE + 1e-12]
+                quantiles[arm] = float(reached.index[0]) if len(reached) else math.inf
+        if paramcd == "ARTINIT":
+            expected = quantiles["IL-2"] - quantiles["Control"]
+            value = reproduced["lowvl_art_deferral"].value
+            assert value == pytest.approx(expected) or (
+                math.isinf(expected) and not math.isfinite(value)
+            )
+
+
+def test_missing_death_records_give_an_explicit_not_computed(reproduced: dict) -> None:
+    death = reproduced["safety_death_similar"]
+    assert math.isnan(death.value)
+    assert "DEATH" in death.detail
+
+
+def test_grade34_counts(dataset: Dataset, reproduced: dict) -> None:
+    adae = dataset.adae[(dataset.adae["AETOXGR"].isin([3, 4])) & (dataset.adae["ASTWK"] <= 96)]
+    hit = dataset.adsl["USUBJID"].isin(adae["USUBJID"])
+    table = [
+        [
+            int((hit & (dataset.adsl["ARM"] == arm)).sum()),
+            int((~hit & (dataset.adsl["ARM"] == arm)).sum()),
+        ]
+        for arm in ARMS
+    ]
+    assert reproduced["safety_grade34_similar"].value == pytest.approx(
+        stats.fisher_exact(table).pvalue
+    )
