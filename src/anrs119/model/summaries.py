@@ -1,0 +1,353 @@
+"""The published claims computed from simulated trials, vectorised over replicate trials.
+
+Every function takes (R, N) or (R, N, V) arrays and returns one value per replicate, so the
+same code serves the calibration (one huge replicate), the predictive intervals (thousands of
+trial-sized replicates) and the choice of the embedded trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from anrs119.model.simulate import Trials
+
+PERCENT = 100.0
+
+
+# ---------------------------------------------------------------- observed data from latent times
+
+
+@dataclass(frozen=True)
+class TimeToEvent:
+    """Observed (possibly censored) times, (R, N): ``event`` is True when the event was seen."""
+
+    time: np.ndarray
+    event: np.ndarray
+
+
+def last_visit(tr: Trials, censor: bool = True) -> np.ndarray:
+    """Week of each patient's last scheduled visit before the data cut-off (R, N)."""
+    if not censor:
+        return np.full(tr.shape, float(tr.visits[-1]))
+    idx = np.searchsorted(tr.visits, tr.fu_end, side="right") - 1
+    return tr.visits[idx]
+
+
+def composite(tr: Trials, censor: bool = True) -> TimeToEvent:
+    """Primary composite end point: confirmed CD4 < 300, ART, AIDS-defining event or death."""
+    cens = last_visit(tr, censor)
+    event = tr.t_primary <= cens
+    return TimeToEvent(np.where(event, tr.t_primary, cens), event)
+
+
+def time_to_art(tr: Trials, censor: bool = True) -> TimeToEvent:
+    """Time to ART initiation; censored at the last visit or at death."""
+    cens = np.minimum(last_visit(tr, censor), tr.t_death)
+    event = tr.t_art <= cens
+    return TimeToEvent(np.where(event, tr.t_art, cens), event)
+
+
+# ---------------------------------------------------------------- Kaplan-Meier on the visit grid
+
+
+@dataclass(frozen=True)
+class GridKM:
+    """Kaplan-Meier survival at the visit weeks, per replicate: ``surv`` is (R, V)."""
+
+    grid: np.ndarray
+    surv: np.ndarray
+    at_risk: np.ndarray
+    events: np.ndarray
+
+    def at(self, week: float) -> np.ndarray:
+        j = int(np.searchsorted(self.grid, week, side="right")) - 1
+        return self.surv[:, j]
+
+    def quantile(self, q: float, interpolate: bool = False) -> np.ndarray:
+        """Week at which S first falls to 1 - q (inf if not reached).
+
+        ``interpolate`` joins the grid values linearly (smooth in the parameters, for
+        calibration); otherwise the usual step-function definition is used.
+        """
+        level = 1.0 - q
+        hit = self.surv <= level + 1e-12
+        idx = hit.argmax(axis=1)
+        reached = hit.any(axis=1)
+        if not interpolate:
+            return np.where(reached, self.grid[idx], np.inf)
+        j = np.maximum(idx, 1)
+        rows = np.arange(self.surv.shape[0])
+        s_hi, s_lo = self.surv[rows, j - 1], self.surv[rows, j]
+        frac = np.where(s_hi > s_lo, (s_hi - level) / np.maximum(s_hi - s_lo, 1e-300), 1.0)
+        t = self.grid[j - 1] + np.clip(frac, 0.0, 1.0) * (self.grid[j] - self.grid[j - 1])
+        return np.where(reached, t, np.inf)
+
+    def rmst(self, week: float) -> np.ndarray:
+        """Restricted mean survival time up to ``week`` (step function on the grid)."""
+        j = int(np.searchsorted(self.grid, week, side="right")) - 1
+        widths = np.diff(self.grid[: j + 1])
+        return (self.surv[:, :j] * widths).sum(axis=1)
+
+
+def grid_km(tte: TimeToEvent, mask: np.ndarray, grid: np.ndarray) -> GridKM:
+    """KM of the patients in ``mask`` with event times binned to (grid[j-1], grid[j]].
+
+    Exact for the usual KM at grid weeks: censoring happens only at visit weeks, so within an
+    interval the risk set only shrinks through events (product telescopes to (n - d) / n).
+    """
+    r, _ = tte.time.shape
+    v = grid.size
+    b = np.searchsorted(grid, tte.time, side="left")  # bin j holds (grid[j-1], grid[j]]
+    b = np.where(mask, np.minimum(b, v - 1), v)  # excluded patients go to a dropped bin
+    offs = (np.arange(r) * (v + 1))[:, None]
+    total = np.bincount((b + offs).ravel(), minlength=r * (v + 1)).reshape(r, v + 1)[:, :v]
+    ev = np.bincount(
+        (b + offs).ravel(), weights=tte.event.ravel().astype(float), minlength=r * (v + 1)
+    ).reshape(r, v + 1)[:, :v]
+    at_risk = np.cumsum(total[:, ::-1], axis=1)[:, ::-1].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - ev / at_risk, 1.0)
+    factor[:, 0] = 1.0  # no events at week 0
+    return GridKM(grid=grid, surv=np.cumprod(factor, axis=1), at_risk=at_risk, events=ev)
+
+
+# ---------------------------------------------------------------- vectorised tests
+
+
+def chi2_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray, yates: bool):
+    """Pearson chi-square P value of a 2x2 table per replicate (as scipy chi2_contingency)."""
+    obs = np.stack([e1, n1 - e1, e2, n2 - e2], axis=-1).astype(float)
+    n = n1 + n2
+    col = np.stack([e1 + e2, n - e1 - e2], axis=-1).astype(float)
+    exp = np.concatenate([n1[..., None] * col, n2[..., None] * col], axis=-1) / n[..., None]
+    dev = np.abs(obs - exp)
+    if yates:
+        dev = np.maximum(dev - 0.5, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(exp > 0, dev**2 / exp, 0.0).sum(axis=-1)
+    degenerate = (col == 0).any(axis=-1)
+    return np.where(degenerate, 1.0, stats.chi2.sf(stat, 1))
+
+
+def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact)."""
+    e1, n1, e2, n2 = (
+        np.broadcast_to(np.asarray(a), np.shape(e1)).ravel() for a in (e1, n1, e2, n2)
+    )
+    out = np.empty(e1.shape, dtype=float)
+    for key in set(zip(n1.tolist(), n2.tolist(), strict=True)):
+        sel = (n1 == key[0]) & (n2 == key[1])
+        a, b = key
+        k = e1[sel] + e2[sel]
+        x = np.arange(a + 1)
+        pmf = stats.hypergeom.pmf(x[None, :], a + b, k[:, None], a)
+        p_obs = pmf[np.arange(k.size), e1[sel]]
+        out[sel] = np.where(pmf <= p_obs[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
+    return np.minimum(out, 1.0)
+
+
+def mann_whitney(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Two-sided Mann-Whitney P per row (NaN = missing), asymptotic with tie and continuity
+    corrections, as ``scipy.stats.mannwhitneyu(method="asymptotic")``."""
+    z = np.concatenate([x, y], axis=1)
+    valid = ~np.isnan(z)
+    n1 = (~np.isnan(x)).sum(axis=1).astype(float)
+    n2 = (~np.isnan(y)).sum(axis=1).astype(float)
+    n = n1 + n2
+    ranks = stats.rankdata(np.where(valid, z, np.inf), axis=1)  # NaNs rank last, unused
+    r1 = np.where(valid[:, : x.shape[1]], ranks[:, : x.shape[1]], 0.0).sum(axis=1)
+    u1 = r1 - n1 * (n1 + 1) / 2
+    # tie term: sum over tie groups of (t^3 - t), from the sorted valid values per row
+    srt = np.sort(np.where(valid, z, np.nan), axis=1)
+    same = (srt[:, 1:] == srt[:, :-1]).astype(float)
+    tie = np.zeros(n.shape)
+    if same.any():
+        # run lengths of equal neighbours: accumulate t^3 - t via consecutive-pair counts
+        runs = np.zeros_like(same)
+        runs[:, 0] = same[:, 0]
+        for j in range(1, same.shape[1]):
+            runs[:, j] = np.where(same[:, j] > 0, runs[:, j - 1] + 1, 0.0)
+        ends = (runs > 0) & np.concatenate([runs[:, 1:] == 0, np.ones_like(runs[:, :1], bool)], 1)
+        t = np.where(ends, runs + 1, 0.0)
+        tie = (t**3 - t).sum(axis=1)
+    mu = n1 * n2 / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = n1 * n2 / 12 * ((n + 1) - tie / (n * (n - 1)))
+        zstat = (np.abs(u1 - mu) - 0.5) / np.sqrt(var)
+    p = 2 * stats.norm.sf(np.maximum(zstat, 0.0))
+    return np.where((n1 > 0) & (n2 > 0) & (var > 0), np.minimum(p, 1.0), np.nan)
+
+
+def logrank(tte: TimeToEvent, group1: np.ndarray, group2: np.ndarray, grid: np.ndarray):
+    """Two-sided log-rank P per replicate, event times binned to visit intervals."""
+    k1 = grid_km(tte, group1, grid)
+    k2 = grid_km(tte, group2, grid)
+    n1, n2, d1, d2 = k1.at_risk, k2.at_risk, k1.events, k2.events
+    n, d = n1 + n2, d1 + d2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e1 = np.where(n > 0, d * n1 / n, 0.0)
+        var = np.where(n > 1, n1 * n2 * d * (n - d) / (n**2 * (n - 1)), 0.0)
+    o_e = (d1 - e1).sum(axis=1)
+    v = var.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(v > 0, o_e**2 / v, 0.0)
+    return stats.chi2.sf(stat, 1)
+
+
+# ---------------------------------------------------------------- the claim summaries
+
+
+def _index(visits: np.ndarray, week: float) -> int:
+    j = int(np.searchsorted(visits, week))
+    if j >= visits.size or visits[j] != week:
+        raise ValueError(f"week {week:g} is not a visit week")
+    return j
+
+
+def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return np.where(mask, values, np.nan)
+
+
+def _median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = np.nanmedian(_masked(values, mask), axis=1)
+    return out
+
+
+def rounded_obs(tr: Trials) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Values as written to the ADaM tables: CD4 to whole cells, log10 VL to 2 decimals."""
+    return (
+        np.round(tr.cd4_obs.astype(float)),
+        np.round(tr.vl_obs.astype(float), 2),
+        np.round(tr.bcd4),
+        np.round(tr.bvl, 2),
+    )
+
+
+def change_readings(
+    tr: Trials, week: float, cd4: np.ndarray, vl: np.ndarray, bcd4: np.ndarray, bvl: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Change from baseline at ``week`` per reading: (CD4 change, VL change, included mask).
+
+    ``off_art``: patients alive and still off ART at the visit (the reading used).
+    ``pre_art_locf``: last value measured before ART, carried forward (alive patients).
+    ``policy``: value at the visit whatever the treatment (treatment policy).
+    """
+    j = _index(tr.visits, week)
+    alive = tr.alive[..., j] & (tr.visits[j] <= tr.fu_end)
+    off = alive & ~tr.onart[..., j]
+    pre = (~tr.onart[..., : j + 1]) & tr.alive[..., : j + 1]
+    last = (j - np.argmax(pre[..., ::-1], axis=-1))[..., None]
+    cd4_last = np.take_along_axis(cd4[..., : j + 1], last, -1)[..., 0]
+    vl_last = np.take_along_axis(vl[..., : j + 1], last, -1)[..., 0]
+    # changes rounded as the ADaM CHG column is (2 decimals for log10 viral load)
+    return {
+        "off_art": (cd4[..., j] - bcd4, np.round(vl[..., j] - bvl, 2), off),
+        "pre_art_locf": (cd4_last - bcd4, np.round(vl_last - bvl, 2), alive),
+        "policy": (cd4[..., j] - bcd4, np.round(vl[..., j] - bvl, 2), alive),
+    }
+
+
+CHANGE_READING: str = "off_art"
+"""Reading of the week-96 median changes matched to the claims (MODEL-NOTES: best prototype fit)."""
+
+PRIMARY_TESTS: tuple[str, ...] = ("chi2", "chi2_yates", "fisher")
+
+
+def claim_summaries(
+    tr: Trials,
+    p: Mapping[str, float],
+    *,
+    censor: bool = True,
+    interpolate: bool = False,
+    tests: bool = True,
+    primary_test: str = "chi2",
+) -> dict[str, np.ndarray]:
+    """Every result claim (printed units: %, cells/uL, log10, weeks) per replicate, plus the
+    alternative readings (keys with a ``:reading`` suffix).
+
+    ``censor=False`` uses the latent, complete follow-up (expected values in big cohorts);
+    ``interpolate=True`` makes quantiles smooth in the parameters (calibration).
+    """
+    il2 = tr.il2
+    ctl = ~tr.il2
+    grid = tr.visits
+    out: dict[str, np.ndarray] = {}
+    week = p["primary_week"]
+    sub_week = p["subgroup_week"]
+
+    prim = composite(tr, censor)
+    ev96 = prim.event & (prim.time <= week)
+    e1, e2 = (ev96 & il2).sum(axis=1), (ev96 & ctl).sum(axis=1)
+    n1, n2 = il2.sum(axis=1), ctl.sum(axis=1)
+    out["primary_w96_il2"] = PERCENT * e1 / n1
+    out["primary_w96_control"] = PERCENT * e2 / n2
+    out["events_w96_il2"] = e1.astype(float)
+    out["events_w96_control"] = e2.astype(float)
+    if tests:
+        out["primary_w96_p:chi2"] = chi2_2x2(e1, n1, e2, n2, yates=False)
+        out["primary_w96_p:chi2_yates"] = chi2_2x2(e1, n1, e2, n2, yates=True)
+        out["primary_w96_p:fisher"] = fisher_2x2(e1, n1, e2, n2)
+        out["primary_w96_p"] = out[f"primary_w96_p:{primary_test}"]
+
+    cd4, vl, bcd4, bvl = rounded_obs(tr)
+    for reading, (dc, dv, inc) in change_readings(tr, week, cd4, vl, bcd4, bvl).items():
+        sfx = "" if reading == CHANGE_READING else f":{reading}"
+        out[f"cd4_change_w96_il2{sfx}"] = _median(dc, inc & il2)
+        out[f"cd4_change_w96_control{sfx}"] = _median(dc, inc & ctl)
+        out[f"vl_change_w96_il2{sfx}"] = _median(dv, inc & il2)
+        out[f"vl_change_w96_control{sfx}"] = _median(dv, inc & ctl)
+        if tests:
+            out[f"cd4_change_w96_p{sfx}"] = mann_whitney(
+                _masked(dc, inc & il2), _masked(dc, inc & ctl)
+            )
+            out[f"vl_change_w96_p{sfx}"] = mann_whitney(
+                _masked(dv, inc & il2), _masked(dv, inc & ctl)
+            )
+        if reading == CHANGE_READING:
+            out["n_change_w96_il2"] = (inc & il2).sum(axis=1).astype(float)
+            out["n_change_w96_control"] = (inc & ctl).sum(axis=1).astype(float)
+
+    low = bvl < p["vl_cutoff"]
+    g1, g2 = low & il2, low & ctl
+    km1, km2 = grid_km(prim, g1, grid), grid_km(prim, g2, grid)
+    out["lowvl_free_w150_il2"] = PERCENT * km1.at(sub_week)
+    out["lowvl_free_w150_control"] = PERCENT * km2.at(sub_week)
+    free = ~(prim.event & (prim.time <= sub_week))
+    m1, m2 = g1.sum(axis=1), g2.sum(axis=1)
+    f1, f2 = (free & g1).sum(axis=1), (free & g2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["lowvl_free_w150_il2:crude"] = PERCENT * f1 / m1
+        out["lowvl_free_w150_control:crude"] = PERCENT * f2 / m2
+    out["n_lowvl_il2"] = m1.astype(float)
+    out["n_lowvl_control"] = m2.astype(float)
+    if tests:
+        out["lowvl_free_w150_p"] = logrank(prim, g1, g2, grid)
+        out["lowvl_free_w150_p:fisher"] = fisher_2x2(m1 - f1, m1, m2 - f2, m2)
+
+    art = time_to_art(tr, censor)
+    a1, a2 = grid_km(art, g1, grid), grid_km(art, g2, grid)
+    for q, name in ((0.25, "q25"), (0.5, "median")):
+        with np.errstate(invalid="ignore"):  # inf - inf: neither quantile reached -> NaN
+            out[f"lowvl_art_deferral:{name}"] = a1.quantile(q, interpolate) - a2.quantile(
+                q, interpolate
+            )
+    out["lowvl_art_deferral:rmst"] = a1.rmst(sub_week) - a2.rmst(sub_week)
+    out["lowvl_art_deferral"] = out[f"lowvl_art_deferral:{DEFERRAL_READING}"]
+    out["lowvl_art_free_w150_il2"] = PERCENT * a1.at(sub_week)
+    out["lowvl_art_free_w150_control"] = PERCENT * a2.at(sub_week)
+
+    # safety: counts of patients with an AIDS-defining event / death by week 96
+    for name, t in (("aids", tr.t_aids), ("death", tr.t_death)):
+        hit = t <= week
+        out[f"{name}_w96_il2"] = (hit & il2).sum(axis=1).astype(float)
+        out[f"{name}_w96_control"] = (hit & ctl).sum(axis=1).astype(float)
+    return out
+
+
+DEFERRAL_READING: str = "q25"
+"""Reading of the 92-week deferral used for calibration (see the model chapter)."""
