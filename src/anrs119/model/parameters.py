@@ -338,7 +338,7 @@ def model_parameters() -> tuple[Parameter, ...]:
             "cells/uL per year",
             cal,
             "fitted to primary_w96_control, cd4_change_w96_control, lowvl_free_w150_control "
-            "(prior: ~60/yr, CASCADE PLoS Med 2010;7:e1000239)",
+            "(prior: ~60/yr, CASCADE, Lodi AIDS 2010;24:2697)",
             "mean CD4 decline at true VL 4.0 log10",
             (10.0, 150.0),
         ),
