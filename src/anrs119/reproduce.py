@@ -62,6 +62,18 @@ AIDS_EVENT = "AIDS-defining event"
 DEATH_PARAM = "DEATH"
 
 
+TEST_LABELS: dict[str, str] = {
+    "chi2": "Pearson chi-square",
+    "chi2_yates": "chi-square with Yates' correction",
+    "fisher": "Fisher's exact",
+}
+
+
+def primary_test_label() -> str:
+    """The matched test as prose names it."""
+    return TEST_LABELS[primary_test_name()]
+
+
 def primary_test_name() -> str:
     """The test the forensic chapter found to reproduce the printed primary P value."""
     allocation = json.loads((FORENSIC_DIR / "allocation.json").read_text(encoding="utf-8"))
@@ -213,7 +225,7 @@ class Reproducer:
             )
         name = primary_test_name()
         out["primary_w96_p"] = Reproduction(
-            "primary_w96_p", _p_of(test, name), f"{name} test", test.estimand
+            "primary_w96_p", _p_of(test, name), f"{TEST_LABELS[name]} test", test.estimand
         )
         for key, change in (("cd4_change_w96", self.cd4), ("vl_change_w96", self.vl)):
             medians = change.table.set_index("group")

@@ -4,21 +4,66 @@ Loaded through ``sphinx.extra_extensions`` in ``_config.yml``. At ``config-inite
 validates the dataset in use (the embedded synthetic tables, or ``ANRS119_DATA``): invalid data
 stop the build with the validator's message naming file, column, row and rule. It then sets the
 announcement bar (the data notice on every page) and, for real data, leaves patient-level
-download pages out of the site.
+download pages out of the site. While pages are written it offers each chapter as a Jupyter
+notebook (``.ipynb``) in the theme's download menu, and serves MathJax from the site itself when
+a page needs it, so that the site reads the same with no internet.
 """
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
+from sphinx.util import logging
 
 from anrs119 import __version__
 
+logger = logging.getLogger(__name__)
+
 # Pages that publish patient-level rows; they are built only from the synthetic data.
 PATIENT_LEVEL_PAGES: tuple[str, ...] = ("chapters/data_downloads.md",)
+
+# MathJax 3 served from the site's _static folder (copied from the `django-static-mathjax`
+# package, import name `mathjax`) instead of a CDN: pages must read correctly offline.
+MATHJAX_STATIC = "mathjax"
+MATHJAX_FILES: tuple[str, ...] = ("tex-chtml.js", "output/chtml/fonts/woff-v2")
+
+
+def _strip_suffix(page: str) -> str:
+    return page.removesuffix(".md")
+
+
+def _drop_from_toc(config: Config, pages: tuple[str, ...]) -> None:
+    """Remove pages from jupyter-book's table of contents (sphinx-external-toc's site map).
+
+    An excluded page that the toc still names makes Sphinx warn "toctree contains reference to
+    excluded document", a warning without a type that `suppress_warnings` cannot silence; so
+    the page leaves the toc as well as the build, and `-W` stays on.
+    """
+    site_map = getattr(config, "external_site_map", None)
+    if site_map is None:
+        return
+    names = {_strip_suffix(p) for p in pages}
+    for docname in list(site_map):
+        doc = site_map[docname]
+        for subtree in doc.subtrees:
+            subtree.items = [i for i in subtree.items if _strip_suffix(str(i)) not in names]
+        if _strip_suffix(docname) in names:
+            del site_map[docname]
+
+
+def _mathjax_source() -> Path | None:
+    """The folder of MathJax 3's browser bundles, if the `mathjax` package is installed."""
+    try:
+        import mathjax  # type: ignore[import-not-found]  # from django-static-mathjax
+    except ImportError:
+        return None
+    folder = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    return folder if (folder / MATHJAX_FILES[0]).is_file() else None
 
 
 def _on_config_inited(app: Sphinx, config: Config) -> None:
@@ -35,9 +80,112 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     config.html_context = {**(config.html_context or {}), "anrs119_synthetic": dataset.is_synthetic}
     if not dataset.is_synthetic:
         config.exclude_patterns = [*config.exclude_patterns, *PATIENT_LEVEL_PAGES]
+        _drop_from_toc(config, PATIENT_LEVEL_PAGES)
+    if _mathjax_source() is not None:
+        # Relative to the site's _static folder; only pages with math load it (Sphinx's rule).
+        config.mathjax_path = f"{MATHJAX_STATIC}/{MATHJAX_FILES[0]}"
+
+
+def notebook_of(source: Path):  # -> nbformat.NotebookNode | None
+    """The chapter as a Jupyter notebook (no outputs), or None if the page is not a notebook.
+
+    A page is a notebook when its MyST front matter names a kernel (jupytext's header).
+    """
+    import jupytext
+
+    if source.suffix != ".md":
+        return None
+    notebook = jupytext.read(source, fmt="md:myst")
+    return notebook if notebook.metadata.get("kernelspec") else None
+
+
+def _offer_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Write ``_sources/<page>.ipynb`` and point the theme's download menu at it.
+
+    sphinx-book-theme shows an ".ipynb" entry when ``ipynb_source`` is in the page context, but
+    nothing sets it for MyST text notebooks, so a student could only download the .md. The
+    notebook is converted by jupytext from the source, without outputs: it carries no result
+    that the page does not show (real data: aggregate results only), and it runs anywhere the
+    `anrs119` package is installed. Runs before the theme's handler (priority 501).
+    """
+    if doctree is None or pagename not in app.env.found_docs:
+        return
+    import jupytext
+
+    notebook = notebook_of(Path(app.env.doc2path(pagename)))
+    if notebook is None:
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(notebook, target, fmt="ipynb")
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _check_math_offline(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
+    """Say which pages would load MathJax from the internet (the browser tests then fail).
+
+    A note rather than a warning: under -W a warning would stop every chapter author's build
+    for a missing package, while the offline browser test reports it at the right place.
+    """
+    if doctree is None or "://" not in app.config.mathjax_path:
+        return
+    if app.env.get_domain("math").has_equations(pagename):  # type: ignore[attr-defined]
+        logger.info(
+            "%s: page has math, but MathJax would load from %s; install "
+            "django-static-mathjax so the site serves MathJax itself and reads offline",
+            pagename,
+            app.config.mathjax_path,
+        )
+
+
+def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    """Copy MathJax into the site, only if some page has math (it weighs about 1.5 MB)."""
+    source = _mathjax_source()
+    if exception is not None or source is None or app.builder.format != "html":
+        return
+    if not app.env.get_domain("math").has_equations():  # type: ignore[attr-defined]
+        return
+    target = Path(app.outdir) / "_static" / MATHJAX_STATIC
+    for name in MATHJAX_FILES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source / name, target / name)
+
+
+def _drop_duplicate_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
+    """Load each script once per page.
+
+    Under jupyter-book, sphinx-thebe's ``env-before-read-docs`` handler runs twice and adds its
+    inline ``const THEBE_JS_URL = ...`` twice: the second copy is a SyntaxError in the reader's
+    console on every page. Identical scripts are never meant to run twice, so drop repeats (in
+    place: the builder keeps adding to this same list). Runs before the theme's handlers.
+    """
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    seen: set[tuple] = set()
+    unique: list = []
+    for script in scripts:
+        # Sphinx stores the same inline script with filename None or "": compare what is output.
+        attributes = tuple(sorted(getattr(script, "attributes", {}).items()))
+        key = (str(getattr(script, "filename", script) or ""), attributes)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    # Priority below the default so jupyter-book's own config handling has run.
-    app.connect("config-inited", _on_config_inited, priority=900)
+    # Priority above sphinx-external-toc's (900) so the toc is parsed before pages leave it.
+    app.connect("config-inited", _on_config_inited, priority=910)
+    app.connect("html-page-context", _offer_notebook, priority=500)
+    app.connect("html-page-context", _check_math_offline)
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=400)
+    app.connect("build-finished", _copy_mathjax)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,7 +1,11 @@
-"""Site tests read the built book in _build/html; `make test` builds it strictly before them."""
+"""Site tests read the built book in _build/html; `make test` builds it strictly before them.
+
+Set ANRS119_SITE_DIR to test a book built elsewhere (e.g. `jupyter-book build --path-output`).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,7 @@ import yaml
 
 from anrs119.paths import BUILD_DIR, REPO_ROOT
 
-HTML_DIR = BUILD_DIR / "html"
+HTML_DIR = Path(os.environ.get("ANRS119_SITE_DIR") or BUILD_DIR / "html").resolve()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,6 +37,22 @@ def toc_pages() -> list[str]:
 
     walk(toc)
     return pages
+
+
+def site_pages() -> list[str]:
+    """The toc documents this build publishes: patient-level pages only from synthetic data."""
+    from anrs119.adam import DataValidationError
+    from anrs119.data import load_dataset
+    from anrs119.sphinxext import PATIENT_LEVEL_PAGES
+
+    try:
+        synthetic = load_dataset().is_synthetic
+    except DataValidationError:  # no valid data, no book: the build reports it, not collection
+        return toc_pages()
+    if synthetic:
+        return toc_pages()
+    left_out = {page.removesuffix(".md") for page in PATIENT_LEVEL_PAGES}
+    return [page for page in toc_pages() if page not in left_out]
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 
 from anrs119.data import load_dataset
 from anrs119.report.notice import SYNTHETIC_HEADLINE
-from tests.site.conftest import toc_pages
+from tests.site.conftest import site_pages
 
-PAGES = toc_pages()
+PAGES = site_pages()
 
 
 def soup(html_dir: Path, page: str) -> BeautifulSoup:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 
 from anrs119.adam import TABLES, Column, DataValidationError, Table, rules, validate_tables
 from anrs119.data import Dataset
+from anrs119.paths import DATA_DIR
+
+DICTIONARY_FILE = DATA_DIR / "adam_dictionary.csv"
+"""The data dictionary as a committed CSV, offered for download next to the data."""
 
 DICTIONARY_COLUMNS = [
     "table",
@@ -82,6 +87,14 @@ def data_dictionary(table_name: str | None = None) -> pd.DataFrame:
         for col in table.columns
     ]
     return pd.DataFrame(rows, columns=DICTIONARY_COLUMNS)
+
+
+def write_dictionary_csv(path: Path = DICTIONARY_FILE) -> Path:
+    """Write `data_dictionary()` as UTF-8 CSV; the same schema always gives the same bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data_dictionary().to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return path
 
 
 def table_overview() -> pd.DataFrame:

@@ -1,0 +1,275 @@
+"""Serve the built site on localhost and read its pages in headless Chromium, as a reader would.
+
+The browser is Debian's chromium driven by Playwright (a test tool's own browser download does
+not work here, so `playwright install` is never used). Every request that leaves 127.0.0.1 is
+aborted and recorded: the tests prove the site reads correctly with no internet.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import Browser, BrowserContext, Playwright, Request, Route
+
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--no-sandbox",  # the tests run as root in CI
+    "--disable-gpu",
+    # Without these, Chromium keeps calling home (updates, sync, QUIC probes) on a closed network.
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+WIDE, NARROW = 1280, 390  # a laptop and a phone, CSS pixels
+HEIGHT = 900
+
+
+def chromium_path() -> Path:
+    """Debian's chromium (installed by `make browser`), or the one named by ANRS119_CHROMIUM."""
+    found = os.environ.get("ANRS119_CHROMIUM") or shutil.which("chromium")
+    if not found or not Path(found).is_file():
+        raise FileNotFoundError(
+            "chromium not found: run `make browser` (installs Debian's chromium) "
+            "or set ANRS119_CHROMIUM to a Chromium executable"
+        )
+    return Path(found)
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=str(chromium_path()), headless=True, args=list(CHROMIUM_ARGS)
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per request would bury pytest's output
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob", "about") or parsed.hostname == "127.0.0.1"
+
+
+@dataclass
+class Offline:
+    """Aborts every request that is not for the local site, and remembers it."""
+
+    attempted: list[str] = field(default_factory=list)
+
+    def install(self, context: BrowserContext) -> None:
+        context.route("**/*", self._route)
+
+    def _route(self, route: Route, request: Request) -> None:
+        if is_local(request.url):
+            route.continue_()
+        else:
+            self.attempted.append(request.url)
+            route.abort("internetdisconnected")
+
+
+@dataclass
+class PageReport:
+    """What a reader's browser saw on one page."""
+
+    page: str
+    url: str
+    status: int | None
+    title: str
+    headings: list[tuple[int, str]]  # (level, text) in document order, inside the article
+    images: list[dict]  # src, alt, loaded, natural width
+    notice: str  # the announcement bar's text as rendered ("" if not visible)
+    notice_visible: bool
+    empty_glue: int
+    unrendered_glue: bool
+    downloads: list[str]  # absolute URLs of the download menu's links
+    data_downloads: list[str]  # absolute URLs of {download} links in the article
+    errors: list[str]  # script errors, and failed or >= 400 requests for the site's own files
+    external: list[str]  # requests the page tried to make off this machine
+    overflow_px: int  # how far the page scrolls sideways (0 = fits the viewport)
+    unscrollable: list[str]  # tables, code, equations wider than the text, not in a scroll box
+    dark_theme: str  # data-theme on <html> ("dark" when dark mode applies)
+    illegible_images: list[str]  # in dark mode: transparent images on a dark background
+
+
+# Collected in the page in one pass, so each page is loaded once per viewport.
+_COLLECT_JS = """
+() => {
+  const article = document.querySelector('article.bd-article') || document.body;
+  const text = (el) => {
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('.headerlink, .toc-backref').forEach((x) => x.remove());
+    return copy.textContent.replace(/\\s+/g, ' ').trim();
+  };
+  const headings = [...article.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+    .map((h) => [Number(h.tagName[1]), text(h)]);
+  const images = [...document.querySelectorAll('img')].map((img) => ({
+    src: img.currentSrc || img.src, alt: (img.getAttribute('alt') || '').trim(),
+    loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth,
+    inArticle: article.contains(img),
+  }));
+  const banner = document.querySelector('.bd-header-announcement');
+  const box = banner ? banner.getBoundingClientRect() : null;
+  const style = banner ? getComputedStyle(banner) : null;
+  const visible = !!banner && box.height > 0 && box.width > 0 && box.top < window.innerHeight
+    && style.visibility !== 'hidden' && style.display !== 'none';
+  const glue = [...article.querySelectorAll('.pasted-text, .pasted-inline')];
+  const emptyGlue = glue
+    .filter((g) => !g.textContent.trim() && !g.querySelector('img, table')).length;
+  const downloads = [...document.querySelectorAll('.dropdown-download-buttons a[href]')]
+    .map((a) => a.href);
+  const dataDownloads = [...article.querySelectorAll('a.download[href]')].map((a) => a.href);
+  const column = article.getBoundingClientRect().width;
+  const unscrollable = [];
+  for (const wide of article.querySelectorAll('table, pre, mjx-container[display="true"]')) {
+    if (Math.max(wide.getBoundingClientRect().width, wide.scrollWidth) <= column + 1) continue;
+    let box = wide, scrolls = false;
+    while (box && box !== article.parentElement) {
+      const ox = getComputedStyle(box).overflowX;
+      if ((ox === 'auto' || ox === 'scroll') && box.getBoundingClientRect().width <= column + 1) {
+        scrolls = true; break;
+      }
+      box = box.parentElement;
+    }
+    if (!scrolls) unscrollable.push(`${wide.tagName.toLowerCase()}: ${text(wide).slice(0, 60)}`);
+  }
+  return {
+    title: document.title, headings, images, notice: visible ? text(banner) : '',
+    noticeVisible: visible, emptyGlue, unrenderedGlue: article.textContent.includes('{glue'),
+    downloads, dataDownloads, unscrollable,
+    overflow: Math.max(0, document.scrollingElement.scrollWidth - window.innerWidth),
+    theme: document.documentElement.dataset.theme || '',
+  };
+}
+"""
+
+# An image is legible in dark mode if it is opaque (figures are drawn on white) or the theme
+# puts a light background behind it.
+_DARK_IMAGES_JS = """
+() => {
+  const out = [];
+  const light = (rgb) => {
+    const m = rgb.match(/[\\d.]+/g);
+    if (!m || (m.length > 3 && Number(m[3]) === 0)) return false;
+    return (0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]) / 255 > 0.7;
+  };
+  for (const img of document.querySelectorAll('article.bd-article img')) {
+    if (!img.naturalWidth) continue;
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const w = canvas.width - 1, h = canvas.height - 1;
+    const corners = [[0, 0], [w, 0], [0, h], [w, h]]
+      .map(([x, y]) => ctx.getImageData(x, y, 1, 1).data[3]);
+    const opaque = corners.every((a) => a === 255);
+    if (!opaque && !light(getComputedStyle(img).backgroundColor)) out.push(img.currentSrc);
+  }
+  return out;
+}
+"""
+
+
+def read_page(context: BrowserContext, base: str, page: str, offline: Offline) -> PageReport:
+    """Load one page of the site and report what a reader would see."""
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
+    tab.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console: {msg.text} ({msg.location.get('url', '')})")
+            if msg.type == "error" and is_local(msg.location.get("url", "") or base)
+            else None
+        ),
+    )
+    tab.on(
+        "requestfailed",
+        lambda req: (
+            errors.append(f"failed: {req.url} ({req.failure})") if is_local(req.url) else None
+        ),
+    )
+    tab.on(
+        "response",
+        lambda res: (
+            errors.append(f"HTTP {res.status}: {res.url}")
+            if res.status >= 400 and is_local(res.url)
+            else None
+        ),
+    )
+    before = len(offline.attempted)
+    url = f"{base}{page}.html"
+    try:
+        response = tab.goto(url, wait_until="load")
+        tab.wait_for_load_state("networkidle")
+        seen = tab.evaluate(_COLLECT_JS)
+        illegible = tab.evaluate(_DARK_IMAGES_JS) if seen["theme"] == "dark" else []
+    finally:
+        tab.close()
+    return PageReport(
+        page=page,
+        url=url,
+        status=response.status if response else None,
+        title=seen["title"],
+        headings=[(int(level), text) for level, text in seen["headings"]],
+        images=seen["images"],
+        notice=seen["notice"],
+        notice_visible=seen["noticeVisible"],
+        empty_glue=seen["emptyGlue"],
+        unrendered_glue=seen["unrenderedGlue"],
+        downloads=seen["downloads"],
+        data_downloads=seen["dataDownloads"],
+        errors=errors,
+        external=offline.attempted[before:],
+        overflow_px=int(seen["overflow"]),
+        unscrollable=seen["unscrollable"],
+        dark_theme=seen["theme"],
+        illegible_images=illegible,
+    )
+
+
+def screenshot(context: BrowserContext, url: str, path: Path) -> Path:
+    """A screenshot of the whole of ``url`` (written to ``path``).
+
+    The viewport is stretched to the page's height rather than using a "full page" capture:
+    that capture keeps the first viewport's height for sticky sidebars and clips them, which
+    would show a reader a fault that no browser window has.
+    """
+    tab = context.new_page()
+    try:
+        tab.goto(url, wait_until="load")
+        tab.wait_for_load_state("networkidle")
+        width = tab.viewport_size["width"] if tab.viewport_size else WIDE
+        height = tab.evaluate("() => document.scrollingElement.scrollHeight")
+        tab.set_viewport_size({"width": width, "height": max(HEIGHT, int(height))})
+        tab.wait_for_timeout(200)  # let the theme re-lay out sticky parts for the new height
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(path))
+    finally:
+        tab.close()
+    return path
