@@ -74,7 +74,7 @@ def test_wilcoxon_against_hand_u_and_normal_approximation(rng):
             "BASE": 400.0,
             "ONART": "N",
         }
-    )
+    ).assign(CHG=lambda d: d["AVAL"] - d["BASE"])
     res = lg.change_from_baseline(adsl, adlb, "CD4", 96, wilcoxon_method="asymptotic")
     u_hand = np.sum(x[:, None] > y[None, :]) + 0.5 * np.sum(x[:, None] == y[None, :])
     assert res.wilcoxon_statistic == pytest.approx(u_hand)

@@ -34,7 +34,7 @@ def visit_values(
 ) -> pd.DataFrame:
     """One row per analysed subject: USUBJID, group, AVISITN used, AVAL, BASE, CHG."""
     require_columns(adsl, ["USUBJID", by], "adsl")
-    require_columns(adlb, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", "BASE", "ONART"], "adlb")
+    require_columns(adlb, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", "BASE", "CHG", "ONART"], "adlb")
     if reading not in READINGS:
         raise AnalysisInputError(f"reading={reading!r}: rule: one of {sorted(READINGS)}")
     lb = adlb[(adlb["PARAMCD"] == paramcd) & adlb["USUBJID"].isin(adsl["USUBJID"])]
@@ -58,11 +58,12 @@ def visit_values(
             f"adlb: row {rows.index[dup.to_numpy()][0]}: rule: one {paramcd} value per subject "
             f"and visit"
         )
-    out = rows[["USUBJID", "AVISITN", "AVAL", "BASE"]].merge(
+    # ADLB's own CHG (validated to equal AVAL - BASE): recomputing it in floating point would
+    # split values the data record as equal (4.58 - 4.56 != 4.60 - 4.58) and change rank ties.
+    out = rows[["USUBJID", "AVISITN", "AVAL", "BASE", "CHG"]].merge(
         adsl[["USUBJID", by]], on="USUBJID", how="inner"
     )
     out = out.rename(columns={by: "group"})
-    out["CHG"] = out["AVAL"] - out["BASE"]
     return out.dropna(subset=["CHG"]).reset_index(drop=True)
 
 

@@ -24,6 +24,11 @@ from anrs119.model.calibrate import (
 from anrs119.model.parameters import COHERE_VL_SLOPE, default_parameters
 from anrs119.model.predictive import PREDICTIVE_FILE
 from anrs119.model.simulate import (
+    ART_CD4_REFERENCE,
+    ART_VL_REFERENCE,
+    VISIT_EARLY_UNTIL,
+    VISIT_INTERVAL_EARLY,
+    VISIT_INTERVAL_LATE,
     Noise,
     arm_indicator,
     cycle_weeks,
@@ -237,6 +242,13 @@ def chapter_numbers(
         "mo_n_il2": _f(p["n_il2"]),
         "mo_n_control": _f(p["n_control"]),
         "mo_cycles": ", ".join(_f(c) for c in cycles),
+        "mo_example_bound": claims.loc[claims["bound"] != "=", "reported_as"].iloc[0],
+        "mo_visit_early": _f(VISIT_INTERVAL_EARLY),
+        "mo_visit_until": _f(VISIT_EARLY_UNTIL),
+        "mo_visit_late": _f(VISIT_INTERVAL_LATE),
+        "mo_art_cd4": _f(ART_CD4_REFERENCE),
+        "mo_art_vl": f"{10**ART_VL_REFERENCE:,.0f}",
+        "mo_last_followup": _f(p["calendar_span"] + p["followup_extension"] - p["entry_window"]),
         "mo_entry_window": _f(p["entry_window"]),
         "mo_cutoff": _f(p["calendar_span"] + p["followup_extension"]),
         "mo_extension": _f(p["followup_extension"]),

@@ -25,10 +25,18 @@ def follow_up_horizon(p: Mapping[str, float]) -> float:
     return p["calendar_span"] + p["followup_extension"]
 
 
+# Visit schedule (assumed; not published): frequent visits through the primary analysis period,
+# then sparser ones, landing on the subgroup analysis week (96 + 9 x 6 = 150).
+VISIT_INTERVAL_EARLY: float = 4.0
+VISIT_EARLY_UNTIL: float = 96.0
+VISIT_INTERVAL_LATE: float = 6.0
+
+
 def visit_weeks(horizon: float = 150.0) -> np.ndarray:
-    """Visit schedule (assumed): every 4 weeks to week 96, then every 6 weeks (96 + 54 = 150)."""
-    early = np.arange(0.0, 96.0 + 1e-9, 4.0)
-    late = np.arange(102.0, horizon + 1e-9, 6.0)
+    """Visit weeks: every VISIT_INTERVAL_EARLY weeks to VISIT_EARLY_UNTIL, then every
+    VISIT_INTERVAL_LATE weeks up to ``horizon``."""
+    early = np.arange(0.0, VISIT_EARLY_UNTIL + 1e-9, VISIT_INTERVAL_EARLY)
+    late = np.arange(VISIT_EARLY_UNTIL + VISIT_INTERVAL_LATE, horizon + 1e-9, VISIT_INTERVAL_LATE)
     return np.concatenate([early, late])
 
 
