@@ -268,7 +268,6 @@ def chapter_numbers(
         "mo_aids_rate": _f(100 * p["aids_rate"], 1),
         "mo_cohort": f"{int(cal['cohort_per_arm']):,}",
         "mo_evaluations": str(cal["evaluations"]),
-        "mo_seconds": _f(cal["seconds"]),
         "mo_objective": _f(cal["objective"], 1),
         "mo_converged": "converged" if cal["converged"] else "stopped at the evaluation cap",
         "mo_worst_claim": worst,
