@@ -9,6 +9,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from anrs119 import ARMS
 from anrs119.analysis.survival import KaplanMeierResult, numbers_at_risk
@@ -246,6 +247,11 @@ def forest_plot(
     ax.axvline(ref, color="0.4", lw=1, ls="--")
     if log_scale:
         ax.set_xscale("log")
+        # Plain-number ticks (0.25, 0.5, 1, 2) read better than powers of ten.
+        low, high = ax.get_xlim()
+        ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20) if low <= t <= high]
+        ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, labels=df["label"].astype(str).tolist())
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)

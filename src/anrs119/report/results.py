@@ -220,7 +220,8 @@ def forest_rows(
     for family, label, mask in subgroups:
         adsl = dataset.adsl[mask(dataset.adsl)]
         counts = adsl["ARM"].value_counts()
-        row = {"group": family, "label": label, "n": len(adsl)}
+        name = label if family == label or family == "All patients" else f"{family}: {label}"
+        row = {"label": f"{name} (n = {len(adsl)})", "n": len(adsl)}
         if all(counts.get(arm, 0) >= 2 for arm in ARMS):
             cox = cox_hazard_ratio(adsl, dataset.adtte, paramcd)
             row.update(estimate=cox.hazard_ratio, ci_low=cox.ci_low, ci_high=cox.ci_high)
@@ -252,3 +253,15 @@ def safety_table(reproducer: Reproducer) -> pd.DataFrame:
         row["P (Fisher)"] = fmt_p(result.fisher_p)
         rows.append(row)
     return pd.DataFrame(rows).set_index("Event")
+
+
+def ae_display(dataset: Dataset) -> pd.DataFrame:
+    """Patients by system organ class and worst grade, arms in the book's order, for reading."""
+    from anrs119.analysis.safety import ae_table
+
+    wide = ae_table(dataset.adsl, dataset.adae).wide()
+    arms = [arm for arm in ARMS if arm in wide.columns.get_level_values(0)]
+    wide = wide.reindex(columns=arms, level=0).fillna("")
+    wide.columns = wide.columns.set_names(["Arm", "Grade"])
+    wide.index.name = "System organ class"
+    return wide
