@@ -89,7 +89,7 @@ def consort_figure(flows: Sequence[ArmFlow]) -> Figure:
     apply_theme()
     weeks = sorted(flows[0].events_by)
     n_levels = 3 + len(weeks)
-    fig, ax = plt.subplots(figsize=(8, 1.25 * n_levels + 0.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.2, 1.3 * n_levels + 0.4), layout="constrained")
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, n_levels)
@@ -102,17 +102,18 @@ def consort_figure(flows: Sequence[ArmFlow]) -> Figure:
         f"Randomized\nn = {total}",
         ha="center",
         va="center",
+        fontsize=11,
         bbox={**box, "edgecolor": "0.3"},
     )
-    xs = [0.27, 0.73]
+    xs = [0.25, 0.75]
     for x, flow in zip(xs, flows, strict=True):
         colour = ARM_COLOURS[flow.arm]
         levels = [f"Allocated to {flow.arm}\nn = {flow.randomized}"]
         for w in weeks:
             levels.append(
-                f"By week {w}: reached the end point {flow.events_by[w]}\n"
-                f"event-free and still followed {flow.followed_past[w]}\n"
-                f"follow-up ended earlier, event-free {flow.censored_before[w]}"
+                f"By week {w}:\nreached the end point: {flow.events_by[w]}\n"
+                f"event-free, still followed: {flow.followed_past[w]}\n"
+                f"follow-up ended, event-free: {flow.censored_before[w]}"
             )
         levels.append(f"Analysed (intention to treat)\nn = {flow.randomized}")
         for level, text in enumerate(levels, start=1):
@@ -123,7 +124,7 @@ def consort_figure(flows: Sequence[ArmFlow]) -> Figure:
                 text,
                 ha="center",
                 va="center",
-                fontsize=8.5,
+                fontsize=10,
                 bbox={**box, "edgecolor": colour},
             )
             ax.annotate(

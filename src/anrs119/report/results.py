@@ -119,10 +119,10 @@ def registered_outcome(dataset: Dataset, design: TrialDesign) -> tuple[pd.DataFr
 def change_readings_table(dataset: Dataset, paramcd: str, week: int, decimals: int) -> pd.DataFrame:
     """Median change at ``week`` under each reading of how ART starters count, side by side."""
     rows = []
-    for reading, description in READINGS.items():
+    for reading in READINGS:
         change = marker_change(dataset, paramcd, week, reading)
         medians = change.table.set_index("group")
-        row = {"Reading": reading, "Patients counted": description}
+        row = {"Reading": reading}
         for arm in ARMS:
             r = medians.loc[arm]
             row[f"{arm}: n"] = int(r["n"])
@@ -135,6 +135,13 @@ def change_readings_table(dataset: Dataset, paramcd: str, week: int, decimals: i
         )
         rows.append(row)
     return pd.DataFrame(rows).set_index("Reading")
+
+
+def readings_legend():  # -> IPython Markdown
+    """What each reading of "change at week 96" counts, as a definition list."""
+    from IPython.display import Markdown
+
+    return Markdown("\n\n".join(f"`{name}`\n: {text}" for name, text in READINGS.items()))
 
 
 def change_summary(change: ChangeResult, decimals: int) -> dict[str, str]:
