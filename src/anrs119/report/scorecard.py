@@ -17,6 +17,11 @@ from anrs119.report.verdict import LABELS, format_like, judge
 from anrs119.reproduce import Reproducer, Reproduction
 
 PREDICTIVE_FILE = MODEL_DIR / "predictive.csv"
+PREDICTIVE_QUANTILES = ("q025", "q975")
+"""The columns of the predictive file that bound the model's range."""
+PREDICTIVE_LEVEL = 1 - 2 * int(PREDICTIVE_QUANTILES[0][1:]) / 1000
+"""Share of simulated trials inside the range (0.95 for the 2.5th to 97.5th percentiles)."""
+RANGE_COLUMN = f"Model {PREDICTIVE_LEVEL:.0%} range"
 
 VERDICT_COLOURS: dict[str, str] = {
     # Okabe-Ito bluish green / yellow / vermillion, lightened for a cell background.
@@ -27,9 +32,9 @@ VERDICT_COLOURS: dict[str, str] = {
 
 
 def predictive_intervals(path=PREDICTIVE_FILE) -> pd.DataFrame:
-    """The model's 95% predictive interval of each claim over replicate trials, by claim id."""
+    """The model's predictive interval of each claim over replicate trials, by claim id."""
     table = pd.read_csv(path).set_index("claim_id")
-    return table[["q025", "q975", "n_replicates"]]
+    return table[[*PREDICTIVE_QUANTILES, "n_replicates"]]
 
 
 def _interval_text(claim: pd.Series, low: float, high: float) -> str:
@@ -70,7 +75,7 @@ def scorecard(
         reproduction = reproduced[claim_id]
         verdict = judge(claim, reproduction.value)
         interval = (
-            _interval_text(claim, *intervals.loc[claim_id, ["q025", "q975"]])
+            _interval_text(claim, *intervals.loc[claim_id, list(PREDICTIVE_QUANTILES)])
             if claim_id in intervals.index
             else "not simulated"
         )
@@ -80,7 +85,7 @@ def scorecard(
                 "Claim": claim_label(claim),
                 "Published": claim["reported_as"],
                 "Reproduced": format_like(claim, reproduction.value),
-                "Model 95% range": interval,
+                RANGE_COLUMN: interval,
                 "Verdict": verdict.label,
                 "How": reproduction.detail,
                 "Why": verdict.reason,
@@ -90,7 +95,7 @@ def scorecard(
     return pd.DataFrame(rows).set_index("id")
 
 
-SUMMARY_COLUMNS = ["Claim", "Published", "Reproduced", "Model 95% range", "Verdict"]
+SUMMARY_COLUMNS = ["Claim", "Published", "Reproduced", RANGE_COLUMN, "Verdict"]
 
 
 def styled(table: pd.DataFrame):  # -> pandas Styler
@@ -122,7 +127,7 @@ def verdict_summary(table: pd.DataFrame) -> dict[str, int]:
 def scorecard_main(dataset: Dataset | None = None) -> int:
     """Print the scorecard; return 1 if any claim is ``off`` (for CI), else 0."""
     table = scorecard(dataset)
-    columns = ["Published", "Reproduced", "Model 95% range", "Verdict", "Why"]
+    columns = ["Published", "Reproduced", RANGE_COLUMN, "Verdict", "Why"]
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table[columns].to_string())
     summary = verdict_summary(table)
