@@ -14,7 +14,8 @@ import pandas as pd
 
 from anrs119 import ARMS
 from anrs119.adam import RULE_FOLDER, TABLES, DataValidationError, Problem, load_tables
-from anrs119.paths import REPO_ROOT, SYNTHETIC_DIR
+from anrs119.paths import SYNTHETIC_DIR
+from anrs119.published import display_path
 
 ENV_VAR = "ANRS119_DATA"
 """Environment variable naming a folder of real ADaM tables to build the book from."""
@@ -91,11 +92,7 @@ def is_synthetic(path: Path) -> bool:
 
 
 def _describe(path: Path, synthetic: bool) -> str:
-    try:
-        shown = str(path.relative_to(REPO_ROOT))
-    except ValueError:
-        shown = str(path)
-    return f"{'synthetic' if synthetic else 'real'} ADaM data in {shown}"
+    return f"{'synthetic' if synthetic else 'real'} ADaM data in {display_path(path)}"
 
 
 def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
