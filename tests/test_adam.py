@@ -115,8 +115,8 @@ def test_missing_column(folder: Path) -> None:
 def test_missing_file(folder: Path) -> None:
     (folder / "adae.csv").unlink()
     err = problems_of(folder)
-    assert_located(err, "adae.csv", None, None, "file present")
-    assert "file adae.csv, column -, row -" in str(err)
+    assert_located(err, "adae.*", None, None, "file present")
+    assert "file adae.*, column -, row -" in str(err)
 
 
 def test_missing_folder(tmp_path: Path) -> None:
@@ -217,10 +217,10 @@ def test_subject_in_adtte_not_in_adsl(folder: Path) -> None:
     stray = df.iloc[[0, 1]].assign(USUBJID="ANRS-9999")
     pd.concat([df, stray]).to_csv(folder / "adtte.csv", index=False)
     err = problems_of(folder)
-    p = assert_located(err, "adtte.csv", "USUBJID", len(df) + 2, "USUBJID in adsl.csv")
+    p = assert_located(err, "adtte.csv", "USUBJID", len(df) + 2, "USUBJID in adsl")
     assert "ANRS-9999" in p.got and "1 more row" in p.got
     # One problem per stray subject, not one per row.
-    assert sum(q.rule == "USUBJID in adsl.csv" for q in err.problems) == 1
+    assert sum(q.rule == "USUBJID in adsl" for q in err.problems) == 1
 
 
 def test_adsl_subject_lacking_an_end_point(folder: Path) -> None:

@@ -175,7 +175,7 @@ def test_validate_main_reports_problems(folder: Path, capsys: pytest.CaptureFixt
     (folder / "adlb.csv").unlink()
     assert validate_main(str(folder)) == 1
     err = capsys.readouterr().err
-    assert "file adlb.csv, column -, row -: rule 'file present'" in err
+    assert "file adlb.*, column -, row -: rule 'file present'" in err
     assert validate_main(folder / "nowhere") == 1
     assert "no such folder" in capsys.readouterr().err
     (folder / "adlb.csv").touch()
@@ -188,3 +188,94 @@ def test_cli_validate(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_cell(folder, "adsl", 0, "ARMCD", "XX")
     assert cli_main(["validate", str(folder)]) == 1
     assert "column ARMCD" in capsys.readouterr().err
+
+
+# --- synthetic rows carry their mark; the site names data by a label --------------------------
+
+
+def _mark_synthetic(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    from anrs119.adam import SYNTHETIC_PREFIX, SYNTHETIC_STUDYID
+
+    ids = {u: f"{SYNTHETIC_PREFIX}{k + 1:03d}" for k, u in enumerate(tables["adsl"]["USUBJID"])}
+    out = {name: df.assign(USUBJID=df["USUBJID"].map(ids)) for name, df in tables.items()}
+    out["adsl"]["STUDYID"] = SYNTHETIC_STUDYID
+    return out
+
+
+def test_a_copy_of_synthetic_rows_without_provenance_is_synthetic(
+    tmp_path: Path, tables: dict[str, pd.DataFrame]
+) -> None:
+    folder = write_tables(_mark_synthetic(tables), tmp_path / "copy")
+    assert not (folder / "provenance.json").exists()
+    ds = load_dataset(folder)
+    assert ds.is_synthetic
+    assert ds.source.startswith("synthetic ADaM data")
+
+
+def test_the_embedded_tables_are_marked_in_their_rows() -> None:
+    from anrs119.adam import SYNTHETIC_PREFIX, SYNTHETIC_STUDYID
+    from anrs119.paths import SYNTHETIC_DIR
+
+    adsl = pd.read_csv(SYNTHETIC_DIR / "adsl.csv", dtype=str)
+    assert (adsl["STUDYID"] == SYNTHETIC_STUDYID).all()
+    for name in ("adsl", "adlb", "adtte", "adae"):
+        ids = pd.read_csv(SYNTHETIC_DIR / f"{name}.csv", dtype=str)["USUBJID"]
+        assert ids.str.startswith(SYNTHETIC_PREFIX).all(), name
+
+
+def test_real_data_are_named_by_their_folder_never_by_path(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(data.LABEL_VAR, raising=False)
+    ds = load_dataset(folder)
+    assert not ds.is_synthetic
+    assert ds.label == folder.name
+    assert ds.source == f'real ADaM data "{folder.name}"'
+    assert str(folder.parent) not in ds.source
+
+
+def test_label_from_the_environment(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(data.LABEL_VAR, "ANRS 119 final database (2008)")
+    ds = load_dataset(folder)
+    assert ds.label == "ANRS 119 final database (2008)"
+    assert ds.source == 'real ADaM data "ANRS 119 final database (2008)"'
+    from anrs119.report.notice import notice_html, notice_text
+
+    for text in (notice_text(ds), notice_html(ds)):
+        assert str(folder) not in text and "ANRS 119 final database (2008)" in text
+
+
+def test_xpt_folder_loads_like_the_csv_folder(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anrs119.adam import write_xpt
+
+    xpt = tmp_path / "xpt"
+    write_xpt(load_dataset(folder).tables(), xpt)
+    a, b = load_dataset(folder), load_dataset(xpt)
+    for name in a.tables():
+        pd.testing.assert_frame_equal(a.tables()[name], b.tables()[name], rtol=1e-12)
+
+
+def test_xpt_downloads_regenerate_byte_identically(tmp_path: Path) -> None:
+    from anrs119.data import SYNTHETIC_XPT_DIR, write_xpt_downloads
+
+    for path in write_xpt_downloads(target=tmp_path):
+        assert path.read_bytes() == (SYNTHETIC_XPT_DIR / path.name).read_bytes(), path.name
+
+
+def test_xpt_downloads_read_back_to_the_csv_values() -> None:
+    from anrs119.adam import load_tables
+    from anrs119.data import SYNTHETIC_XPT_DIR
+    from anrs119.paths import SYNTHETIC_DIR
+
+    csv, xpt = load_tables(SYNTHETIC_DIR), load_tables(SYNTHETIC_XPT_DIR)
+    for name in csv:
+        # v5 stores IBM doubles; the committed CSV values have at most 2 decimals, so the
+        # values come back exactly once rounded to 10 decimals (and text exactly).
+        left, right = csv[name], xpt[name][list(csv[name].columns)]
+        num = left.select_dtypes("number").columns
+        pd.testing.assert_frame_equal(left.drop(columns=num), right.drop(columns=num))
+        np.testing.assert_array_equal(
+            left[num].round(10).to_numpy(), right[num].astype(float).round(10).to_numpy()
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -31,8 +32,8 @@ def test_reference_reproduced_within_tolerance(comparison, key):
     assert row["ok"], row.to_dict()
 
 
-def test_references_cover_three_trials_with_sources():
-    assert set(REFS["trial"]) == {"freireich", "glioma_g3", "gbsg2"}
+def test_references_cover_three_trials_and_r_stratified_example_with_sources():
+    assert set(REFS["trial"]) == {"freireich", "glioma_g3", "gbsg2", "survival_test1"}
     assert REFS["source_key"].str.len().min() > 0
     assert REFS["convention"].str.len().min() > 0
 
@@ -122,3 +123,30 @@ def test_load_references_rejects_bad_rows(tmp_path: Path):
     REFS.drop(columns="convention").to_csv(p, index=False)
     with pytest.raises(v.ValidationError, match="missing column"):
         v.load_references(p)
+
+
+def test_stratified_cox_matches_r_published_example():
+    cmp = v.compare(trials=["survival_test1"])
+    assert cmp["ok"].all(), cmp
+    assert "coxcov_coef_efron" in set(cmp["quantity"])
+
+
+def test_stratified_cox_ignores_the_stratum_effect():
+    # Each stratum has its own baseline: adding a constant shift of risk in one stratum (by
+    # multiplying its times) must not move the stratified estimate; it moves the pooled one.
+    trial = v.survival_test1()
+    m = trial.adsl.merge(trial.adtte, on="USUBJID")
+    t, e, x = m["AVAL"].to_numpy(), (m["CNSR"] == 0).to_numpy(int), m["X"].to_numpy()
+    s = m["SEX"].to_numpy()
+    stretched = np.where(s == "1", t * 10, t)
+    a = survival.cox_fit(t, e, x, strata=s)[0]
+    b = survival.cox_fit(stretched, e, x, strata=s)[0]
+    assert abs(a - b) < 1e-9
+
+
+def test_cross_checks_gbsg2_logrank_medians_and_stratified_cox():
+    checks = v.cross_checks()
+    assert checks["ok"].all(), checks
+    assert {"logrank_chisq", "logrank_p", "km_median", "cox_hr_efron_strata"} <= set(
+        checks["quantity"]
+    )

@@ -6,6 +6,8 @@ The same objects check any dataset the book reads and render the data-dictionary
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import json
 import math
 import numbers
@@ -22,8 +24,20 @@ from anrs119 import ARM_CODES, ARMS
 
 Kind = Literal["text", "integer", "number"]
 
-ROW_CONVENTION = "rows are lines of the CSV file: the header is row 1, the first data row is row 2"
-"""How rows are numbered in every error message (what a text editor or spreadsheet shows)."""
+ROW_CONVENTION = (
+    "in a CSV file rows are lines: the header is row 1, the first data row is row 2; "
+    "in a SAS file (.xpt, .sas7bdat) rows are record numbers: the first record is row 1"
+)
+"""How rows are numbered in every error message (what a text editor, spreadsheet or SAS shows)."""
+
+SYNTHETIC_STUDYID = "ANRS119-SYNTH"
+"""STUDYID of every synthetic row: the mark travels with the data, not only in provenance.json."""
+
+SYNTHETIC_PREFIX = f"{SYNTHETIC_STUDYID}-"
+"""Every synthetic USUBJID starts with this (STUDYID-subject, the CDISC convention)."""
+
+LAB_PARAMS: tuple[str, ...] = ("CD4", "VLLOG")
+"""ADLB parameters the chapters analyse: each arm needs rows and baselines for each of them."""
 
 MAX_SHOWN = 20
 """At most this many problems are listed in an error message (all are kept in `.problems`)."""
@@ -109,7 +123,12 @@ class Table:
 
 
 _USUBJID = Column(
-    "USUBJID", "text", "Unique subject identifier", "Identifies the patient across all tables."
+    "USUBJID",
+    "text",
+    "Unique subject identifier",
+    "Identifies the patient across all tables. In the synthetic reconstruction every value "
+    f"starts with {SYNTHETIC_PREFIX}, so its rows stay recognisable wherever they are copied; "
+    "a dataset may not mix such rows with others.",
 )
 _YN = ("Y", "N")
 
@@ -185,7 +204,7 @@ ADSL = Table(
             "STUDYID",
             "text",
             "Study identifier",
-            "Name of the study.",
+            f"Name of the study; {SYNTHETIC_STUDYID} on every row of the synthetic reconstruction.",
             required=False,
             nullable=True,
         ),
@@ -403,6 +422,9 @@ _TOL = f"{CHG_TOLERANCE:.0e}".replace("e-0", "e-")  # "1e-6", as people write it
 RULE_FOLDER = "folder exists"
 RULE_FILE = "file present"
 RULE_READABLE = "readable UTF-8 CSV"
+RULE_ONE_FILE = "one file per table"
+RULE_FORMAT = "a CSV, XPT or sas7bdat file"
+RULE_COMMAS = "fields separated by commas"
 RULE_HEADER = "header row present"
 RULE_FIELDS = "same number of fields as the header"
 RULE_UNIQUE_NAMES = "column names unique"
@@ -413,7 +435,18 @@ RULE_FINITE = "a finite number"
 RULE_INTEGER = "a whole number"
 RULE_MIN_ROWS = "at least one data row"
 RULE_ARMCD = "ARMCD matches ARM (" + ", ".join(f"{a} -> {c}" for a, c in ARM_CODES.items()) + ")"
-RULE_IN_ADSL = "USUBJID in adsl.csv"
+RULE_IN_ADSL = "USUBJID in adsl"
+RULE_ALL_ARMS = "every arm randomised: " + ", ".join(ARMS)
+RULE_ARM_PARAM = (
+    "every arm has subjects with rows for each PARAMCD in {" + ", ".join(LAB_PARAMS) + "}"
+)
+RULE_ARM_BASELINE = (
+    "every arm has baseline rows (ABLFL = Y) for each PARAMCD in {" + ", ".join(LAB_PARAMS) + "}"
+)
+RULE_NOT_MIXED = (
+    f"synthetic rows (STUDYID {SYNTHETIC_STUDYID}, USUBJID {SYNTHETIC_PREFIX}...) "
+    "not mixed with other rows"
+)
 RULE_CHG = f"CHG = AVAL - BASE (within {_TOL})"
 RULE_CHG_NO_BASE = "CHG empty when BASE is empty"
 RULE_CHG_MISSING = "CHG present when AVAL and BASE are (except on the baseline row)"
@@ -450,7 +483,9 @@ def rules(table: Table) -> list[tuple[str, str]]:
     """(column, rule) pairs checked for one table, worded exactly as in error messages."""
     out: list[tuple[str, str]] = [
         ("", RULE_FILE),
+        ("", RULE_ONE_FILE),
         ("", RULE_READABLE),
+        ("", RULE_COMMAS),
         ("", RULE_HEADER),
         ("", RULE_FIELDS),
         ("", RULE_UNIQUE_NAMES),
@@ -479,9 +514,11 @@ def rules(table: Table) -> list[tuple[str, str]]:
     if table.required_params:
         out.append(("PARAMCD", required_params_rule(table)))
     if table.name == ADSL.name:
-        out.append(("ARMCD", RULE_ARMCD))
+        out += [("ARMCD", RULE_ARMCD), ("ARM", RULE_ALL_ARMS), ("USUBJID", RULE_NOT_MIXED)]
     if table.name == ADLB.name:
         out += [
+            ("PARAMCD", RULE_ARM_PARAM),
+            ("ABLFL", RULE_ARM_BASELINE),
             ("CHG", RULE_CHG),
             ("CHG", RULE_CHG_NO_BASE),
             ("CHG", RULE_CHG_MISSING),
@@ -530,14 +567,107 @@ class DataValidationError(ValueError):
 
 
 # --------------------------------------------------------------------------------------
-# Reading CSV files without silent coercion
+# Reading CSV and SAS files without silent coercion
 # --------------------------------------------------------------------------------------
 
 ROWS_ATTR = "csv_rows"
-"""DataFrame.attrs key holding the file row (line) of each data row, set by `read_table`."""
+"""DataFrame.attrs key: the row number of each data row (CSV line, or SAS record number)."""
+
+FILE_ATTR = "source_file"
+"""DataFrame.attrs key: the name of the file the table was read from (as spelled on disk)."""
+
+HEADER_ROW_ATTR = "header_row"
+"""DataFrame.attrs key: the row that holds the column names (1 in CSV; None in SAS files)."""
+
+SAS_MISSING_ATTR = "missing_shown_as"
+"""DataFrame.attrs key: how a missing cell is named in messages (set for SAS files)."""
+
+FORMATS: dict[str, str] = {
+    ".csv": "CSV (UTF-8, comma separated)",
+    ".xpt": "SAS transport file (XPORT version 5 or 8)",
+    ".sas7bdat": "SAS dataset",
+}
+"""File formats the book reads, by extension (matched ignoring case)."""
+
+XPT_ENCODINGS: tuple[str, ...] = ("UTF-8", "WINDOWS-1252")
+"""XPT files do not record their encoding: try UTF-8, then SAS's WLATIN1 (Windows-1252)."""
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def _sas_reader():
+    # pyreadstat (ReadStat), not pandas.read_sas: it reads XPT v5 and v8 and sas7bdat alike,
+    # keeps SAS special missing values (.A-.Z, ._) distinguishable, and can write XPT, which
+    # the downloads and the tests need; pandas reads XPT v5 only and writes no SAS format.
+    import pyreadstat
+
+    return pyreadstat
+
+
+def table_files(folder: Path, table: Table) -> list[Path]:
+    """The files of ``folder`` that hold ``table``: ``<name>.<csv|xpt|sas7bdat>``, any case."""
+    wanted = {f"{table.name}{ext}" for ext in FORMATS}
+    return sorted(p for p in Path(folder).iterdir() if p.name.lower() in wanted and p.is_file())
+
+
+def _no_file_problem(folder: Path, table: Table) -> Problem:
+    names = ", ".join(f"{table.name}{ext}" for ext in FORMATS)
+    near = sorted(
+        p.name
+        for p in Path(folder).iterdir()
+        if p.stem.lower() == table.name and p.suffix.lower() not in FORMATS
+    )
+    got = f"none of {names} (any case) in the folder"
+    if near:
+        got += f"; found {', '.join(near)}, a format the book does not read"
+    return Problem(f"{table.name}.*", None, None, RULE_FILE, got)
+
+
+def find_table_file(folder: Path, table: Table) -> Path:
+    """The one file holding ``table`` in ``folder``; DataValidationError if none or several."""
+    files = table_files(folder, table)
+    if not files:
+        raise DataValidationError(str(folder), [_no_file_problem(folder, table)])
+    if len(files) > 1:
+        got = ", ".join(p.name for p in files) + " (keep one: the book cannot tell which is right)"
+        raise DataValidationError(
+            str(folder), [Problem(f"{table.name}.*", None, None, RULE_ONE_FILE, got)]
+        )
+    return files[0]
+
+
+def _normalise_names(name: str, header: list[str], header_row: int | None) -> list[str]:
+    """Column names as the schema spells them: stripped, upper case (SAS names ignore case)."""
+    out = [str(c).strip().upper() for c in header]
+    problems = []
+    for upper in sorted({c for c in out if out.count(c) > 1}):
+        spelled = [
+            json.dumps(str(h).strip()) for h, u in zip(header, out, strict=True) if u == upper
+        ]
+        problems.append(
+            Problem(name, upper, header_row, RULE_UNIQUE_NAMES, f"{' and '.join(spelled)}")
+        )
+    if problems:
+        raise DataValidationError(name, problems)
+    return out
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        # utf-8-sig: files saved by spreadsheet programs often start with a byte-order mark.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start]
+        got = (
+            f"byte 0x{byte:02x} is not UTF-8 (the file is probably Latin-1 or Windows-1252: "
+            "save it as UTF-8)"
+        )
+        raise DataValidationError(
+            str(path), [Problem(path.name, None, line, RULE_READABLE, got)]
+        ) from err
+
+
+def read_csv_table(path: Path) -> pd.DataFrame:
     """Read one CSV file as text cells (no type guessing); empty cells stay ``""``.
 
     Blank lines are skipped, as in pandas; the file row of each data row is kept in
@@ -545,59 +675,118 @@ def read_table(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise DataValidationError(
-            str(path.parent),
-            [Problem(name, None, None, RULE_FILE, f"no such file in {path.parent}")],
-        )
+    text = _decode(path)
     records: list[list[str]] = []
     rows: list[int] = []
     problems: list[Problem] = []
     header: list[str] | None = None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        # utf-8-sig: files saved by spreadsheet programs often start with a byte-order mark.
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, strict=True)
-            line = 0
-            for record in reader:
-                start, line = line + 1, reader.line_num
-                if not record:
-                    continue
-                if header is None:
-                    header = record
-                    continue
-                if len(record) != len(header):
-                    problems.append(
-                        Problem(
-                            name,
-                            None,
-                            start,
-                            RULE_FIELDS,
-                            f"{len(record)} (header has {len(header)})",
-                        )
-                    )
-                    continue
-                records.append(record)
-                rows.append(start)
-    except (UnicodeDecodeError, csv.Error) as err:
-        row = reader.line_num if isinstance(err, csv.Error) else None
+        line = 0
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            # Blank lines, and the all-empty rows spreadsheets leave (",,,,"), hold no record.
+            if not record or all(not f.strip() for f in record):
+                continue
+            if header is None:
+                header = record
+                continue
+            if len(record) != len(header):
+                got = f"{len(record)} (header has {len(header)})"
+                problems.append(Problem(name, None, start, RULE_FIELDS, got))
+                continue
+            records.append(record)
+            rows.append(start)
+    except csv.Error as err:
         raise DataValidationError(
-            str(path), [Problem(name, None, row, RULE_READABLE, str(err))]
+            str(path), [Problem(name, None, reader.line_num, RULE_READABLE, str(err))]
         ) from err
     if header is None:
         raise DataValidationError(str(path), [Problem(name, None, 1, RULE_HEADER, "an empty file")])
-    seen: set[str] = set()
-    for col in header:
-        if col in seen:
-            problems.append(Problem(name, col, 1, RULE_UNIQUE_NAMES, f"{json.dumps(col)} twice"))
-        seen.add(col)
+    if len(header) == 1:
+        for sep, what in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if sep in header[0]:
+                got = f"fields separated by {what} (save the file as comma-separated CSV)"
+                raise DataValidationError(str(path), [Problem(name, None, 1, RULE_COMMAS, got)])
+    header = _normalise_names(name, header, 1)
     if problems:
         raise DataValidationError(str(path), problems)
     df = pd.DataFrame(records, columns=header, dtype=object)
     if not records:
         df = pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
-    df.attrs[ROWS_ATTR] = tuple(rows)
+    df.attrs.update({ROWS_ATTR: tuple(rows), FILE_ATTR: name, HEADER_ROW_ATTR: 1})
     return df
+
+
+def _read_sas_file(path: Path) -> pd.DataFrame:
+    reader = _sas_reader()
+    sas7bdat = path.suffix.lower() == ".sas7bdat"
+    fn = reader.read_sas7bdat if sas7bdat else reader.read_xport
+    # sas7bdat records its encoding; XPT does not (see XPT_ENCODINGS).
+    encodings = (None,) if sas7bdat else XPT_ENCODINGS
+    last: Exception | None = None
+    for encoding in encodings:
+        try:
+            df, _ = fn(str(path), encoding=encoding)
+            return df
+        except Exception as err:  # ReadStat raises its own types; all mean "unreadable"
+            last = err
+    kind = FORMATS[path.suffix.lower()]
+    got = f"{type(last).__name__}: {last}" if last else "unreadable"
+    raise DataValidationError(
+        str(path), [Problem(path.name, None, None, f"readable {kind}", got)]
+    ) from last
+
+
+SAS_MISSING = "a SAS missing value (., .A-.Z or ._)"
+"""How an empty numeric or blank character cell of a SAS file is shown in messages."""
+
+
+def read_sas_table(path: Path) -> pd.DataFrame:
+    """Read one XPT or sas7bdat file as SAS users see it.
+
+    Character values lose their trailing blanks (SAS pads them to the variable's length and
+    ignores the padding when comparing); the numeric missing value ``.`` and the special
+    missing values ``.A``-``.Z`` and ``._`` are all missing, as in SAS procedures; rows are
+    record numbers (the first record is row 1). Date-formatted numeric variables are read as
+    dates, so a date where the schema expects weeks is refused rather than read as a count
+    of days since 1960.
+    """
+    path = Path(path)
+    df = _read_sas_file(path)
+    names = _normalise_names(path.name, list(df.columns), None)
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for original, name in zip(df.columns, names, strict=True):
+        values = df[original].to_numpy(dtype=object)
+        out[name] = pd.Series(
+            [v.rstrip(" ") if isinstance(v, str) else v for v in values], dtype=object
+        )
+    out.attrs.update(
+        {
+            ROWS_ATTR: tuple(range(1, len(df) + 1)),
+            FILE_ATTR: path.name,
+            HEADER_ROW_ATTR: None,
+            SAS_MISSING_ATTR: SAS_MISSING,
+        }
+    )
+    return out
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read one table file (CSV, XPT or sas7bdat, by extension) with its row numbers."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(
+            str(path.parent),
+            [Problem(path.name, None, None, RULE_FILE, f"no such file in {path.parent}")],
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv_table(path)
+    if suffix in FORMATS:
+        return read_sas_table(path)
+    got = f"extension {path.suffix!r}; the book reads {', '.join(FORMATS)}"
+    raise DataValidationError(str(path), [Problem(path.name, None, None, RULE_FORMAT, got)])
 
 
 def _existing_folder(folder: Path | str) -> Path:
@@ -610,16 +799,21 @@ def _existing_folder(folder: Path | str) -> Path:
     return folder
 
 
-def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
-    """Read adsl/adlb/adtte/adae.csv from ``folder`` as text; all read problems in one error."""
-    folder = _existing_folder(folder)
+def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for table in TABLES.values():
         try:
-            tables[table.name] = read_table(folder / table.file)
+            tables[table.name] = read_table(find_table_file(folder, table))
         except DataValidationError as err:
             problems.extend(err.problems)
+    return tables, problems
+
+
+def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """Read the four tables of ``folder`` (any supported format) raw; read problems in one error."""
+    folder = _existing_folder(folder)
+    tables, problems = _read_folder(folder)
     if problems:
         raise DataValidationError(str(folder), problems)
     return tables
@@ -629,13 +823,7 @@ def load_tables(folder: Path, source: str | None = None) -> dict[str, pd.DataFra
     """Read, validate and type the four tables of ``folder`` (raises DataValidationError)."""
     folder = _existing_folder(folder)
     source = source or str(folder)
-    raw: dict[str, pd.DataFrame] = {}
-    unreadable: list[Problem] = []
-    for table in TABLES.values():
-        try:
-            raw[table.name] = read_table(folder / table.file)
-        except DataValidationError as err:
-            unreadable.extend(err.problems)
+    raw, unreadable = _read_folder(folder)
     # Validate the readable tables too, so one run reports every problem of the folder.
     return _validate(raw, source, unreadable)
 
@@ -653,7 +841,22 @@ def _show(value: object) -> str:
         return value if _NUMBER.fullmatch(value) else json.dumps(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
         return _fmt(float(value)) if isinstance(value, float | np.floating) else str(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time | pd.Timestamp):
+        return f"the SAS date or time {value.isoformat()}"
     return json.dumps(str(value))
+
+
+def _squash(value: object) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(value).lower())
+
+
+def _did_you_mean(value: object, allowed: Iterable[object]) -> str:
+    """A hint when the value is an allowed one spelled differently ("il2" for "IL-2").
+
+    Only a hint: the value is still refused, because guessing an arm is not for the book to do.
+    """
+    near = [a for a in allowed if isinstance(a, str) and _squash(a) == _squash(value)]
+    return f" (did you mean {json.dumps(near[0])}?)" if near else ""
 
 
 def _is_missing(value: object) -> bool:
@@ -686,6 +889,9 @@ class _Checker:
         rows = df.attrs.get(ROWS_ATTR)
         # Frames built in memory (not read from CSV) are numbered as if written without blanks.
         self.rows = np.asarray(rows if rows is not None and len(rows) == n else range(2, n + 2))
+        self.file = str(df.attrs.get(FILE_ATTR, table.file))
+        self.header_row: int | None = df.attrs.get(HEADER_ROW_ATTR, 1)
+        self.missing_as = str(df.attrs.get(SAS_MISSING_ATTR, "an empty cell"))
         self.cols: dict[str, _Col] = {}
         self.raw: dict[str, np.ndarray] = {}
         self.ids = np.full(n, "", dtype=object)
@@ -693,22 +899,24 @@ class _Checker:
     def add(self, column: str | None, i: int | None, rule: str, got: str) -> None:
         row = None if i is None else int(self.rows[i])
         subject = "" if i is None or column == "USUBJID" else str(self.ids[i])
-        self.problems.append(Problem(self.table.file, column, row, rule, got, subject))
+        self.problems.append(Problem(self.file, column, row, rule, got, subject))
 
     def run(self) -> None:
         names = list(self.df.columns)
         if len(set(names)) != len(names):
             for name in sorted({str(c) for c in names if names.count(c) > 1}):
                 got = f"{json.dumps(name)} {names.count(name)} times"
-                self.problems.append(Problem(self.table.file, name, 1, RULE_UNIQUE_NAMES, got))
+                self.problems.append(
+                    Problem(self.file, name, self.header_row, RULE_UNIQUE_NAMES, got)
+                )
             return
         for col in self.table.columns:
             if col.name not in self.df.columns and col.required:
                 self.problems.append(
                     Problem(
-                        self.table.file,
+                        self.file,
                         col.name,
-                        1,
+                        self.header_row,
                         RULE_REQUIRED,
                         "columns " + ", ".join(map(str, names)) if names else "no columns",
                     )
@@ -760,14 +968,15 @@ class _Checker:
         if not col.nullable:
             for i in np.flatnonzero(missing):
                 bad[i] = True
-                self.add(col.name, int(i), RULE_NOT_EMPTY, "an empty cell")
+                self.add(col.name, int(i), RULE_NOT_EMPTY, self.missing_as)
         ok = ~missing & ~bad
         if col.allowed is not None:
             allowed = {float(a) for a in col.allowed} if col.is_numeric else set(col.allowed)
             for i in np.flatnonzero(ok):
                 if values[i] not in allowed:
                     bad[i] = True
-                    self.add(col.name, int(i), allowed_rule(col), _show(raw[i]))
+                    got = _show(raw[i]) + _did_you_mean(values[i], col.allowed or ())
+                    self.add(col.name, int(i), allowed_rule(col), got)
         if col.minimum is not None or col.maximum is not None:
             lo = -np.inf if col.minimum is None else col.minimum
             hi = np.inf if col.maximum is None else col.maximum
@@ -849,7 +1058,7 @@ def _check_in_adsl(check: _Checker, subjects: set[str]) -> None:
     # One problem per stray subject (not per row), so one missing patient cannot flood the list.
     for subject, idx in strays.items():
         more = f" (and {len(idx) - 1} more rows)" if len(idx) > 1 else ""
-        check.add("USUBJID", idx[0], RULE_IN_ADSL, f"{_show(subject)}, absent from adsl.csv{more}")
+        check.add("USUBJID", idx[0], RULE_IN_ADSL, f"{_show(subject)}, absent from adsl{more}")
 
 
 def _check_required_params(adtte: _Checker, adsl: _Checker) -> None:
@@ -867,12 +1076,12 @@ def _check_required_params(adtte: _Checker, adsl: _Checker) -> None:
         if lacking:
             adtte.problems.append(
                 Problem(
-                    adtte.table.file,
+                    adtte.file,
                     "PARAMCD",
                     None,
                     rule,
                     f"no row for {', '.join(lacking)}"
-                    f" (subject at adsl.csv row {int(adsl.rows[i])})",
+                    f" (subject at {adsl.file} row {int(adsl.rows[i])})",
                     subject,
                 )
             )
@@ -929,6 +1138,96 @@ def _check_adlb_baseline(adlb: _Checker) -> None:
             )
 
 
+def _arm_of(adsl: _Checker) -> dict[str, str]:
+    """USUBJID -> ARM for the adsl rows whose both cells passed their rules."""
+    ids, arm = adsl.cols.get("USUBJID"), adsl.cols.get("ARM")
+    if ids is None or arm is None:
+        return {}
+    ok = ids.ok & arm.ok
+    return {str(ids.values[i]): str(arm.values[i]) for i in np.flatnonzero(ok)}
+
+
+def _check_arms(adsl: _Checker) -> None:
+    """Every comparison in the book is between arms: a dataset with one arm answers nothing."""
+    arms = _arm_of(adsl)
+    if not arms:
+        return
+    counts = {a: sum(v == a for v in arms.values()) for a in ARMS}
+    absent = [a for a, n in counts.items() if n == 0]
+    if absent:
+        present = ", ".join(f"{a} {n} subjects" for a, n in counts.items() if n)
+        got = f"no subject in {', '.join(absent)} (only {present})"
+        adsl.problems.append(Problem(adsl.file, "ARM", None, RULE_ALL_ARMS, got))
+
+
+def is_synthetic_id(usubjid: object, studyid: object = "") -> bool:
+    """Is this row marked as synthetic (USUBJID prefix or STUDYID)?"""
+    return str(usubjid).startswith(SYNTHETIC_PREFIX) or str(studyid) == SYNTHETIC_STUDYID
+
+
+def synthetic_marks(adsl: pd.DataFrame) -> np.ndarray:
+    """Which adsl rows carry the synthetic mark (see SYNTHETIC_STUDYID, SYNTHETIC_PREFIX)."""
+    studyid = adsl["STUDYID"] if "STUDYID" in adsl.columns else pd.Series("", index=adsl.index)
+    return np.array(
+        [is_synthetic_id(u, s) for u, s in zip(adsl["USUBJID"], studyid, strict=True)], bool
+    )
+
+
+def _check_not_mixed(adsl: _Checker) -> None:
+    ids = adsl.cols.get("USUBJID")
+    if ids is None or not ids.ok.any():
+        return
+    studyid = adsl.cols.get("STUDYID")
+    rows = np.flatnonzero(ids.ok)
+    marked = np.array(
+        [
+            is_synthetic_id(ids.values[i], studyid.values[i] if studyid is not None else "")
+            for i in rows
+        ],
+        bool,
+    )
+    if marked.all() or not marked.any():
+        return
+    # Point at the first row of the smaller group: that is the likely intruder.
+    minority = rows[marked] if marked.sum() <= (~marked).sum() else rows[~marked]
+    kind = "synthetic" if marked.sum() <= (~marked).sum() else "other"
+    got = (
+        f"{int(marked.sum())} synthetic and {int((~marked).sum())} other subjects; "
+        f"first {kind} subject here"
+    )
+    adsl.add("USUBJID", int(minority[0]), RULE_NOT_MIXED, got)
+
+
+def _check_lab_arms(adlb: _Checker, adsl: _Checker) -> None:
+    """CD4 and viral-load analyses compare arms from baseline: each arm needs both."""
+    arms = _arm_of(adsl)
+    ids, param, ablfl = adlb.cols.get("USUBJID"), adlb.cols.get("PARAMCD"), adlb.cols.get("ABLFL")
+    if not arms or ids is None or param is None:
+        return
+    ok = ids.ok & param.ok
+    has: dict[tuple[str, str], int] = {}
+    base: dict[tuple[str, str], int] = {}
+    for i in np.flatnonzero(ok):
+        arm = arms.get(str(ids.values[i]))
+        if arm is None:
+            continue
+        key = (arm, str(param.values[i]))
+        has[key] = has.get(key, 0) + 1
+        if ablfl is not None and ablfl.ok[i] and ablfl.values[i] == "Y":
+            base[key] = base.get(key, 0) + 1
+    present = [a for a in ARMS if a in set(arms.values())]
+    for p in LAB_PARAMS:
+        lacking = [a for a in present if (a, p) not in has]
+        if lacking:
+            got = f"no {p} row for any subject of {', '.join(lacking)}"
+            adlb.problems.append(Problem(adlb.file, "PARAMCD", None, RULE_ARM_PARAM, got))
+            continue
+        no_base = [a for a in present if (a, p) not in base]
+        if no_base and ablfl is not None:
+            got = f"no ABLFL = Y row for {p} in {', '.join(no_base)}"
+            adlb.problems.append(Problem(adlb.file, "ABLFL", None, RULE_ARM_BASELINE, got))
+
+
 def _typed(check: _Checker) -> pd.DataFrame:
     """The table with schema dtypes: text as str ("" = empty), integer as int64, number float64."""
     out = check.df.copy()
@@ -967,7 +1266,7 @@ def _validate(
     for table in TABLES.values():
         df = tables.get(table.name)
         if df is None:
-            if table.file not in reported:
+            if not any(f.split(".")[0].lower() == table.name for f in reported):
                 problems.append(Problem(table.file, None, None, RULE_FILE, "no such table"))
             continue
         check = _Checker(table, df, problems)
@@ -986,6 +1285,11 @@ def _validate(
                 _check_required_params(checks[ADTTE.name], adsl)
     if ADLB.name in checks:
         _check_adlb_baseline(checks[ADLB.name])
+    if adsl is not None:
+        _check_arms(adsl)
+        _check_not_mixed(adsl)
+        if ADLB.name in checks:
+            _check_lab_arms(checks[ADLB.name], adsl)
     if problems:
         raise DataValidationError(source, problems)
     return {name: _typed(check) for name, check in checks.items()}
@@ -1005,5 +1309,70 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> list[Path]
     for table in TABLES.values():
         path = folder / table.file
         typed[table.name].to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------------------
+# SAS transport copies of the tables (the downloads)
+# --------------------------------------------------------------------------------------
+
+XPT_VERSION = 5
+"""XPORT version of the downloads: v5 is what FDA submissions use and every SAS and R reads."""
+
+XPT_TIMESTAMP = b"01JAN70:00:00:00"
+"""Fixed creation and modification time written into XPT headers, so that the same tables
+give the same bytes (ReadStat stamps the current time, and pyreadstat cannot set it)."""
+
+_XPT_STAMP = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
+_XPT_OBS_HEADER = re.compile(rb"HEADER RECORD\*{7}OBS(?:V8)?\s+HEADER RECORD")
+
+
+def _fixed_timestamps(data: bytes) -> bytes:
+    """The XPT bytes with every header timestamp set to XPT_TIMESTAMP.
+
+    Only the header records before the first observation header are touched, so no data
+    value can be rewritten; the format has no checksum, so the file stays valid.
+    """
+    out = bytearray()
+    start = 0
+    for obs in _XPT_OBS_HEADER.finditer(data):
+        out += _XPT_STAMP.sub(XPT_TIMESTAMP, data[start : obs.start()]) + obs.group(0)
+        start = obs.end()
+        # The data of this member run up to the next member header (or the end of the file).
+        nxt = data.find(b"HEADER RECORD*******MEMB", start)
+        end = len(data) if nxt < 0 else nxt
+        out += data[start:end]
+        start = end
+    out += _XPT_STAMP.sub(XPT_TIMESTAMP, data[start:])
+    return bytes(out)
+
+
+def write_xpt(
+    tables: Mapping[str, pd.DataFrame], folder: Path, version: int = XPT_VERSION
+) -> list[Path]:
+    """Validate, then write each table as ``folder/<name>.xpt`` with the schema's labels.
+
+    Byte-identical for the same tables (see XPT_TIMESTAMP). Columns keep their schema
+    names (all are at most 8 characters, the v5 limit); labels are the schema's labels.
+    """
+    pyreadstat = _sas_reader()
+    folder = Path(folder)
+    typed = validate_tables(tables, str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for table in TABLES.values():
+        df = typed[table.name]
+        labels = {c: table.column(c).label if c in table.column_names else None for c in df.columns}
+        path = folder / f"{table.name}.xpt"
+        pyreadstat.write_xport(
+            df,
+            str(path),
+            file_label=table.label,
+            column_labels=labels,
+            table_name=table.name.upper(),
+            file_format_version=version,
+        )
+        path.write_bytes(_fixed_timestamps(path.read_bytes()))
         paths.append(path)
     return paths

@@ -50,9 +50,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
+    from anrs119.data import write_xpt_downloads
     from anrs119.model import generate_data
 
-    for path in generate_data(progress=not args.quiet):
+    for path in [*generate_data(progress=not args.quiet), *write_xpt_downloads()]:
         print(f"wrote {path}")
     return 0
 
@@ -73,7 +74,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "claims": ("print the published claims registry (validated)", _claims),
     "forensic": ("re-derive the arm sizes and counts -> data/forensic/allocation.json", _forensic),
     "calibrate": ("fit the synthetic-trial model to the claims -> data/model/", _calibrate),
-    "data": ("regenerate the embedded synthetic ADaM tables -> data/synthetic/", _data),
+    "data": (
+        "regenerate the embedded synthetic ADaM tables -> data/synthetic/ (CSV and xpt/)",
+        _data,
+    ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
     "scorecard": ("compare every claim with its reproduction; exit 1 if any is off", _scorecard),
     "cache-guard": ("empty the build caches if src/ or data/ changed", _cache_guard),

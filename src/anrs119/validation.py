@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from anrs119.analysis import survival
 from anrs119.paths import VALIDATION_DIR
@@ -222,12 +223,54 @@ def gbsg2() -> TrialAdam:
     )
 
 
+def survival_test1() -> TrialAdam:
+    """R survival's smallest stratified example (help page ``coxph``): 7 subjects, 2 strata.
+
+    Not a trial: the data set with which R documents ``coxph(Surv(time, status) ~ x +
+    strata(sex), test1)``; ``x`` is a numeric covariate (0, 1, 2), so it lives in ADSL as X
+    and the arm column is a single placeholder group.
+    """
+    time = [4, 3, 1, 1, 2, 2, 3]
+    status = [1, 1, 1, 0, 1, 1, 0]
+    usubjid = [f"TEST1-{i + 1:04d}" for i in range(len(time))]
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": usubjid,
+            "STUDYID": "TEST1",
+            "ARM": "all",
+            "X": [0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+            "SEX": ["0", "0", "0", "0", "1", "1", "1"],
+        }
+    )
+    adtte = pd.DataFrame(
+        {
+            "USUBJID": usubjid,
+            "STUDYID": "TEST1",
+            "PARAMCD": "EVENT",
+            "AVAL": np.asarray(time, dtype=float),
+            "CNSR": 1 - np.asarray(status),
+        }
+    )
+    return TrialAdam(
+        trial="survival_test1",
+        title="R survival, help page coxph: test1, stratified by sex",
+        adsl=adsl,
+        adtte=adtte,
+        paramcd="EVENT",
+        arms=("all", "all"),
+        source_unit="weeks",
+        covariates=("X",),
+        note="Toy data documenting R's stratified Cox model; not a trial.",
+    )
+
+
 TRIALS: dict[str, Callable[[], TrialAdam]] = {
     "freireich": freireich_leukemia,
     "gbsg2": gbsg2,
     "glioma_g3": glioma_grade3,
+    "survival_test1": survival_test1,
 }
-"""The two randomized trials first; the non-randomized glioma pilot last."""
+"""The two randomized trials first; the non-randomized glioma pilot, then R's toy example."""
 
 
 def load_references(path: Path = REFERENCES_PATH) -> pd.DataFrame:
@@ -308,6 +351,28 @@ def _cox(trial: TrialAdam, quantity: str, arm: str) -> tuple[float, float, float
     }[what]
 
 
+def _cox_covariate(trial: TrialAdam, quantity: str, arm: str) -> tuple[float, float, float]:
+    # quantity "coxcov_<hr|coef|se|p>_<ties>"; arm "<covariate> | strata <ADSL column>"
+    _, what, ties = quantity.split("_")
+    covariate, _, stratum = (s.strip() for s in arm.partition("| strata"))
+    m = trial.adsl.merge(trial.adtte, on="USUBJID")
+    coef, se = survival.cox_fit(
+        m["AVAL"].to_numpy(),
+        (m["CNSR"] == 0).to_numpy(dtype=int),
+        m[covariate].to_numpy(dtype=float),
+        strata=m[stratum].to_numpy() if stratum else None,
+        ties=ties,  # type: ignore[arg-type]
+    )
+    z = float(stats.norm.ppf(0.975))
+    nan = float("nan")
+    return {
+        "hr": (math.exp(coef), math.exp(coef - z * se), math.exp(coef + z * se)),
+        "coef": (coef, nan, nan),
+        "se": (se, nan, nan),
+        "p": (float(2 * stats.norm.sf(abs(coef / se))), nan, nan),
+    }[what]
+
+
 def _counts(trial: TrialAdam, quantity: str, arm: str) -> tuple[float, float, float]:
     m = trial.adsl[["USUBJID", "ARM"]].merge(trial.adtte, on="USUBJID")
     if arm:
@@ -328,6 +393,8 @@ def compute(trial: TrialAdam, quantity: str, arm: str) -> tuple[float, float, fl
         return _logrank(trial, quantity, arm)
     if quantity.startswith("cox_"):
         return _cox(trial, quantity, arm)
+    if quantity.startswith("coxcov_"):
+        return _cox_covariate(trial, quantity, arm)
     if quantity in ("n", "n_events"):
         return _counts(trial, quantity, arm)
     raise ValidationError(f"quantity {quantity!r}: rule: no helper computes it")
@@ -384,7 +451,7 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-_QUANTITY_ORDER = ("n", "n_events", "km_survival", "km_median", "logrank", "cox")
+_QUANTITY_ORDER = ("n", "n_events", "km_survival", "km_median", "logrank", "coxcov", "cox")
 
 
 def _order(row: pd.Series) -> tuple:
@@ -418,5 +485,111 @@ def comparison_table(cmp: pd.DataFrame) -> pd.DataFrame:
             "Agrees": ["yes" if ok else "NO" for ok in cmp["ok"]],
             "Convention": cmp["convention"].to_numpy(),
             "Source": cmp["source_key"].to_numpy(),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Cross-checks where no published R output was found: against independent implementations
+# --------------------------------------------------------------------------------------
+
+CROSSCHECK_TOLERANCE: dict[str, float] = {"logrank": 1e-8, "median": 1e-9, "cox": 1e-6}
+"""Two implementations of the same estimator on the same data agree to rounding error."""
+
+GBSG2_STRATA = "TGRADE"
+"""ADSL column of tumour grade (I, II, III), the stratum of the stratified GBSG2 example."""
+
+
+def _gbsg2_with_grade() -> TrialAdam:
+    from lifelines.datasets import load_gbsg2
+
+    trial = gbsg2()
+    grade = load_gbsg2()["tgrade"].astype(str).to_numpy()
+    return TrialAdam(**{**trial.__dict__, "adsl": trial.adsl.assign(**{GBSG2_STRATA: grade})})
+
+
+def cross_checks() -> pd.DataFrame:
+    """GBSG2 log-rank, Kaplan-Meier medians and a stratified Cox model: package vs statsmodels.
+
+    We found no published R output of these for GBSG2, so instead of a reference value the
+    package (lifelines underneath) is compared with statsmodels' own implementation, which
+    shares no code with it. Medians are in days, as the source data.
+    """
+    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+
+    trial = _gbsg2_with_grade()
+    m = trial.adsl.merge(trial.adtte, on="USUBJID")
+    time, event = m["AVAL"].to_numpy(), (m["CNSR"] == 0).to_numpy(dtype=int)
+    days = 1 / WEEKS_PER[trial.source_unit]
+    rows = []
+
+    def add(quantity: str, arm: str, package: float, other: float, kind: str, how: str) -> None:
+        tol = CROSSCHECK_TOLERANCE[kind]
+        ok = abs(package - other) <= tol * max(1.0, abs(other))
+        rows.append(
+            {
+                "trial": trial.trial,
+                "quantity": quantity,
+                "arm": arm,
+                "package": package,
+                "independent": other,
+                "implementation": how,
+                "relative_tolerance": tol,
+                "ok": bool(ok),
+            }
+        )
+
+    lr = survival.logrank(trial.adsl, trial.adtte, trial.paramcd, order=trial.arms)
+    chisq, p = survdiff(time, event, m["ARM"].to_numpy())
+    add("logrank_chisq", "", lr.statistic, float(chisq), "logrank", "statsmodels survdiff")
+    add("logrank_p", "", lr.p_value, float(p), "logrank", "statsmodels survdiff")
+    km = survival.kaplan_meier(trial.adsl, trial.adtte, trial.paramcd)
+    for arm in trial.arms:
+        sel = (m["ARM"] == arm).to_numpy()
+        other = SurvfuncRight(time[sel], event[sel]).quantile(0.5)
+        add(
+            "km_median",
+            arm,
+            km.median(arm)[0] * days,
+            float(other) * days,
+            "median",
+            "statsmodels SurvfuncRight.quantile",
+        )
+    treatment, reference = trial.arms
+    for ties in ("efron", "breslow"):
+        res = survival.cox_hazard_ratio(
+            trial.adsl,
+            trial.adtte,
+            trial.paramcd,
+            treatment=treatment,
+            reference=reference,
+            ties=ties,
+            strata=GBSG2_STRATA,
+        )
+        x = (m["ARM"] == treatment).to_numpy(dtype=float)[:, None]
+        fit = PHReg(time, x, status=event, ties=ties, strata=m[GBSG2_STRATA].to_numpy()).fit()
+        add(
+            f"cox_hr_{ties}_strata",
+            f"{treatment} vs {reference} | strata {GBSG2_STRATA}",
+            res.hazard_ratio,
+            float(np.exp(fit.params[0])),
+            "cox",
+            f"statsmodels PHReg(ties={ties!r}, strata=...)",
+        )
+    return pd.DataFrame(rows)
+
+
+def cross_check_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """Human-readable version of :func:`cross_checks` for the appendix."""
+    return pd.DataFrame(
+        {
+            "Trial": checks["trial"].to_numpy(),
+            "Quantity": checks["quantity"].to_numpy(),
+            "Arm": checks["arm"].to_numpy(),
+            "Package": [_fmt(v) for v in checks["package"]],
+            "Independent": [_fmt(v) for v in checks["independent"]],
+            "Implementation": checks["implementation"].to_numpy(),
+            "Agrees": ["yes" if ok else "NO" for ok in checks["ok"]],
         }
     )

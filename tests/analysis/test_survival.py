@@ -85,7 +85,11 @@ def test_km_invariants(data, transform):
     assert np.all(km.table["ci_low"] <= s + 1e-12)
     assert np.all(km.table["ci_high"] >= s - 1e-12)
     r = sv.restricted_mean(km, 20.0).table.iloc[0]
-    assert 0 <= r["rmst"] <= 20.0 + 1e-12
+    if times.max() >= 20.0 or s[-1] == 0.0:
+        assert 0 <= r["rmst"] <= 20.0 + 1e-12
+        assert r["reason"] == ""
+    else:  # the curve ends before tau: the area up to tau does not exist
+        assert np.isnan(r["rmst"]) and "last follow-up" in r["reason"]
 
 
 def test_median_uncensored_is_sample_median_and_ci_matches_lifelines(rng):
@@ -259,3 +263,151 @@ def test_median_midpoint_rule_matches_sample_median_for_even_n(rng):
     km = sv.kaplan_meier(adsl, adtte, "PRIMARY")
     assert sv.median_survival(km).get("A")[0] == 10.0
     assert sv.median_survival(km, rule="midpoint").get("A")[0] == float(np.median(x))
+
+
+# --- guards: nothing is extrapolated beyond an arm's last follow-up -------------------------
+
+
+def _two_arms(a_times, a_events, b_times, b_events):
+    return make_tte(
+        {"A": np.asarray(a_times, float), "B": np.asarray(b_times, float)},
+        {"A": np.asarray(a_events), "B": np.asarray(b_events)},
+    )
+
+
+def test_survival_past_last_followup_is_nan_with_a_reason():
+    # Arm B is followed only to week 30 (censored there); A to week 150.
+    adsl, adtte = _two_arms([10, 40, 150, 150], [1, 1, 0, 0], [5, 20, 30, 30], [1, 0, 0, 0])
+    km = sv.kaplan_meier(adsl, adtte, "PRIMARY")
+    s, low, high = km.survival_at("B", 150)
+    assert np.isnan(s) and np.isnan(low) and np.isnan(high)
+    est = km.survival_estimate("B", 150)
+    assert not est.estimable and est.reason == "beyond the last follow-up of B (30)"
+    assert km.survival_at("B", 30)[0] == pytest.approx(0.75)  # at the last time: defined
+    assert km.survival_at("A", 150)[0] == pytest.approx(0.5)
+    p = sv.survival_quantile(km, 0.5).table.set_index("group")
+    assert np.isnan(p.at["B", "estimate"]) and "not reached" in p.at["B", "reason"]
+    assert p.at["A", "reason"] == ""
+    rmst = sv.restricted_mean(km, 100)
+    table = rmst.table.set_index("group")
+    assert np.isnan(table.at["B", "rmst"]) and "last follow-up" in table.at["B", "reason"]
+    assert np.isfinite(table.at["A", "rmst"])
+    assert np.isnan(rmst.difference) and rmst.diff_reason.startswith("B: beyond")
+
+
+def test_a_curve_that_reached_zero_stays_zero():
+    adsl, adtte = _two_arms([1, 2, 3], [1, 1, 1], [4, 5, 6], [1, 0, 1])
+    km = sv.kaplan_meier(adsl, adtte, "PRIMARY")
+    assert km.survival_at("A", 100) == (0.0, 0.0, 0.0)
+    assert km.survival_estimate("A", 100).estimable
+    assert km.survival_at("B", 100)[0] == 0.0  # the last time is an event that empties B
+
+
+def test_event_probability_past_followup_is_nan():
+    adsl, adtte = _two_arms([1, 10], [1, 0], [2, 20], [0, 0])
+    km = sv.kaplan_meier(adsl, adtte, "PRIMARY")
+    assert all(np.isnan(v) for v in km.event_probability_at("A", 11))
+
+
+followup = st.lists(st.tuples(st.integers(1, 60), st.booleans()), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=followup, t=st.floats(-5, 120, allow_nan=False))
+def test_step_function_properties(data, t):
+    times = np.array([x for x, _ in data], float)
+    events = np.array([int(e) for _, e in data])
+    adsl, adtte = make_tte({"A": times}, {"A": events})
+    km = sv.kaplan_meier(adsl, adtte, "PRIMARY")
+    s = km.survival_at("A", t)[0]
+    hand = _hand_km(times, events)
+    last = times.max()
+    if t > last and hand.iloc[-1] > 0:
+        assert np.isnan(s)  # the guard: never carried forward
+        assert "last follow-up" in km.not_estimable("A", t)
+        return
+    # Right-continuous step function: S(t) = product over event times <= t.
+    expected = float(hand[hand.index <= t].iloc[-1]) if (hand.index <= t).any() else 1.0
+    assert s == pytest.approx(expected, abs=1e-12)
+    # Monotone: never higher than at an earlier time.
+    assert s <= km.survival_at("A", min(t, last) - 0.5)[0] + 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=followup, tau=st.floats(1, 90, allow_nan=False), p=st.floats(0.05, 0.95))
+def test_quantile_and_rmst_guards(data, tau, p):
+    times = np.array([x for x, _ in data], float)
+    events = np.array([int(e) for _, e in data])
+    adsl, adtte = make_tte({"A": times}, {"A": events})
+    km = sv.kaplan_meier(adsl, adtte, "PRIMARY")
+    q = sv.survival_quantile(km, p).table.iloc[0]
+    # A quantile is either a time within follow-up or NaN with the reason.
+    if np.isnan(q["estimate"]):
+        assert q["reason"].startswith("not reached")
+    else:
+        assert q["reason"] == "" and q["estimate"] <= times.max()
+    r = sv.restricted_mean(km, tau).table.iloc[0]
+    if np.isnan(r["rmst"]):
+        assert tau > times.max() and r["reason"]
+    else:
+        assert 0 <= r["rmst"] <= tau + 1e-12
+
+
+# --- stratified Cox ---------------------------------------------------------------------------
+
+
+def _with_strata(rng, adsl: pd.DataFrame) -> pd.DataFrame:
+    return adsl.assign(SITE=rng.choice(["north", "south", "east"], size=len(adsl)))
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_stratified_cox_matches_statsmodels(rng, ties):
+    adsl, adtte = random_tte(rng, n=(70, 70), hr=0.6)
+    adsl = _with_strata(rng, adsl)
+    res = sv.cox_hazard_ratio(adsl, adtte, "PRIMARY", ties=ties, strata="SITE")
+    m = adsl.merge(adtte, on="USUBJID")
+    x = (m["ARM"] == "IL-2").to_numpy(float)[:, None]
+    fit = PHReg(
+        m["AVAL"].to_numpy(),
+        x,
+        status=1 - m["CNSR"].to_numpy(),
+        ties=ties,
+        strata=m["SITE"].to_numpy(),
+    ).fit()
+    assert res.coef == pytest.approx(fit.params[0], abs=1e-6)
+    assert res.se == pytest.approx(fit.bse[0], abs=1e-6)
+    assert res.strata == ("SITE",)
+    assert "stratified by SITE" in res.estimand.summary_measure
+
+
+def test_stratified_cox_matches_lifelines(rng):
+    from lifelines import CoxPHFitter
+
+    adsl, adtte = random_tte(rng, n=(60, 60), hr=0.7)
+    adsl = _with_strata(rng, adsl)
+    res = sv.cox_hazard_ratio(adsl, adtte, "PRIMARY", strata=["SITE"])
+    m = adsl.merge(adtte, on="USUBJID")
+    df = pd.DataFrame(
+        {
+            "x": (m["ARM"] == "IL-2").astype(float),
+            "T": m["AVAL"],
+            "E": 1 - m["CNSR"],
+            "SITE": m["SITE"],
+        }
+    )
+    cph = CoxPHFitter(strata=["SITE"]).fit(df, "T", "E")
+    assert res.coef == pytest.approx(cph.params_["x"], abs=1e-5)
+    assert res.se == pytest.approx(cph.standard_errors_["x"], abs=1e-5)
+
+
+def test_strata_differ_from_unstratified_and_need_complete_columns(rng):
+    adsl, adtte = random_tte(rng)
+    adsl = _with_strata(rng, adsl)
+    a = sv.cox_hazard_ratio(adsl, adtte, "PRIMARY")
+    b = sv.cox_hazard_ratio(adsl, adtte, "PRIMARY", strata="SITE")
+    assert a.coef != b.coef
+    adsl.loc[0, "SITE"] = ""
+    with pytest.raises(AnalysisInputError, match="SITE: rule: Cox strata must be complete"):
+        sv.cox_hazard_ratio(adsl, adtte, "PRIMARY", strata="SITE")
+    with pytest.raises(AnalysisInputError):
+        sv.cox_hazard_ratio(adsl, adtte, "PRIMARY", strata="NOPE")

@@ -72,7 +72,7 @@ def test_arm_sizes_are_the_forensic_allocation(tables):
     counts = tables["adsl"]["ARM"].value_counts()
     assert counts[ARMS[0]] == params["n_il2"]
     assert counts[ARMS[1]] == params["n_control"]
-    assert tables["adsl"]["USUBJID"].str.fullmatch(r"ANRS119-\d{3}").all()
+    assert tables["adsl"]["USUBJID"].str.fullmatch(r"ANRS119-SYNTH-\d{3}").all()
 
 
 def test_independent_recomputation_matches_the_recorded_summaries(tables, provenance):

@@ -69,6 +69,25 @@ def greenwood_ci(
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """One estimate with its CI; NaN with the ``reason`` when it cannot be estimated."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    reason: str = ""
+    """Empty when estimable; otherwise why not (e.g. beyond the arm's last follow-up)."""
+
+    @property
+    def estimable(self) -> bool:
+        return not self.reason
+
+
+NOT_ESTIMABLE = "not estimable"
+"""How every table and chapter shows an estimate that the data cannot give."""
+
+
+@dataclass(frozen=True)
 class KaplanMeierResult:
     """Kaplan-Meier estimates by group, one row per distinct time (plus time 0)."""
 
@@ -88,12 +107,44 @@ class KaplanMeierResult:
             raise AnalysisInputError(f"group {group!r}: rule: one of {list(self.groups)}")
         return self.table[self.table["group"] == group]
 
-    def survival_at(self, group: str, t: float) -> tuple[float, float, float]:
-        """S(t) with its CI: the step function is right-continuous (events at t count)."""
+    def last_followup(self, group: str) -> float:
+        """The group's largest observed time (event or censoring): the end of its curve."""
+        return float(self._rows(group)["time"].max())
+
+    def not_estimable(self, group: str, t: float) -> str:
+        """Why S(t) cannot be estimated for ``group`` ("" if it can).
+
+        Beyond the last follow-up of an arm nobody is observed: the curve is not extended
+        (R's ``summary.survfit`` drops such times unless ``extend = TRUE``). The one exception
+        is a curve that has reached 0: nobody is left to survive, so S stays 0.
+        """
+        rows = self._rows(group)
+        last = float(rows["time"].max())
+        if not np.isfinite(t):
+            return f"t = {t} is not a time"
+        if t > last and float(rows["survival"].iloc[-1]) > 0.0:
+            return f"beyond the last follow-up of {group} ({last:g})"
+        return ""
+
+    def survival_estimate(self, group: str, t: float) -> Estimate:
+        """S(t) with its CI and, when it is not estimable, NaN and the reason."""
+        reason = self.not_estimable(group, t)
+        if reason:
+            return Estimate(np.nan, np.nan, np.nan, reason)
         rows = self._rows(group)
         idx = np.searchsorted(rows["time"].to_numpy(), t, side="right") - 1
-        r = rows.iloc[max(int(idx), 0)]
-        return float(r["survival"]), float(r["ci_low"]), float(r["ci_high"])
+        if idx < 0:  # before time 0: nobody has had the event
+            return Estimate(1.0, 1.0, 1.0)
+        r = rows.iloc[int(idx)]
+        return Estimate(float(r["survival"]), float(r["ci_low"]), float(r["ci_high"]))
+
+    def survival_at(self, group: str, t: float) -> tuple[float, float, float]:
+        """S(t) with its CI: the step function is right-continuous (events at t count).
+
+        NaN beyond the group's last follow-up (see `not_estimable`), never carried forward.
+        """
+        e = self.survival_estimate(group, t)
+        return e.estimate, e.ci_low, e.ci_high
 
     def event_probability_at(self, group: str, t: float) -> tuple[float, float, float]:
         """1 - S(t) (proportion with the event by t) and its CI."""
@@ -131,6 +182,17 @@ class KaplanMeierResult:
         elif rule not in ("first", "midpoint"):
             raise AnalysisInputError(f"rule={rule!r}: rule: first or midpoint")
         return est, first("ci_low"), first("ci_high")
+
+    def quantile_reason(self, group: str, p: float = 0.5) -> str:
+        """Why the ``p`` quantile is NaN ("" if it is estimated): the curve never reaches 1 - p
+        within the group's follow-up, and it is not extended beyond it."""
+        rows = self._rows(group)
+        if (rows["survival"].to_numpy() <= 1.0 - p + 1e-12).any():
+            return ""
+        return (
+            f"not reached: S stays above {1 - p:g} up to the last follow-up of {group} "
+            f"({self.last_followup(group):g})"
+        )
 
     def median(self, group: str) -> tuple[float, float, float]:
         return self.quantile(group, 0.5)
@@ -200,7 +262,7 @@ class QuantileResult:
 
     p: float
     table: pd.DataFrame
-    """Columns: group, n, events, estimate, ci_low, ci_high."""
+    """Columns: group, n, events, estimate, ci_low, ci_high, reason ("" when estimated)."""
     ci_transform: CITransform
     estimand: Estimand
 
@@ -221,7 +283,15 @@ def survival_quantile(
         est, low, high = km.quantile(g, p, rule)
         events = int(km.table.loc[km.table["group"] == g, "n_event"].sum())
         rows.append(
-            {"group": g, "n": n, "events": events, "estimate": est, "ci_low": low, "ci_high": high}
+            {
+                "group": g,
+                "n": n,
+                "events": events,
+                "estimate": est,
+                "ci_low": low,
+                "ci_high": high,
+                "reason": km.quantile_reason(g, p),
+            }
         )
     label = "median" if p == 0.5 else f"{100 * p:g}th percentile"
     estimand = Estimand(
@@ -325,6 +395,8 @@ class CoxResult:
     ties: Ties
     alpha: float
     estimand: Estimand
+    strata: tuple[str, ...] = ()
+    """ADSL columns the model is stratified by (empty: one baseline hazard)."""
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -342,13 +414,23 @@ class CoxResult:
         )
 
 
-def _cox_efron(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[float, float]:
-    """Coefficient and SE of the first column of ``x`` (treatment), others are adjusters."""
+def _cox_efron(
+    time: np.ndarray, event: np.ndarray, x: np.ndarray, strata: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Coefficient and SE of the first column of ``x`` (treatment), others are adjusters.
+
+    ``strata`` (one label per subject) gives each stratum its own baseline hazard, as R's
+    ``coxph(... + strata(s))`` and lifelines' ``CoxPHFitter(strata=...)``.
+    """
     x = np.atleast_2d(x.T).T
     data = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
     data = data.rename(columns={"x0": "x"}).assign(time=time, event=event)
+    fitter = CoxPHFitter()
+    if strata is not None:
+        data["stratum"] = strata
+        fitter = CoxPHFitter(strata=["stratum"])
     # Tighter than the default precision so the estimate agrees with statsmodels to ~1e-8.
-    cph = CoxPHFitter().fit(
+    cph = fitter.fit(
         data,
         duration_col="time",
         event_col="event",
@@ -357,13 +439,47 @@ def _cox_efron(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[floa
     return float(cph.params_["x"]), float(cph.standard_errors_["x"])
 
 
-def _cox_breslow(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+def _cox_breslow(
+    time: np.ndarray, event: np.ndarray, x: np.ndarray, strata: np.ndarray | None = None
+) -> tuple[float, float]:
     # lifelines implements only Efron's ties; statsmodels' PHReg gives Breslow (R's ties="breslow").
     from statsmodels.duration.hazard_regression import PHReg
 
     x = np.atleast_2d(x.T).T.astype(float)
-    fit = PHReg(time, x, status=event, ties="breslow").fit()
+    fit = PHReg(time, x, status=event, ties="breslow", strata=strata).fit()
     return float(fit.params[0]), float(fit.bse[0])
+
+
+def cox_fit(
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    strata: np.ndarray | None = None,
+    ties: Ties = "efron",
+) -> tuple[float, float]:
+    """Coefficient and SE of the first column of ``x`` in a Cox model, optionally stratified.
+
+    The engine behind `cox_hazard_ratio`, for a covariate that is not an arm indicator (the
+    validation appendix checks it against R's own stratified example).
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[:, None] if x.ndim == 1 else x
+    if ties == "efron":
+        return _cox_efron(np.asarray(time), np.asarray(event), x, strata)
+    if ties == "breslow":
+        return _cox_breslow(np.asarray(time), np.asarray(event), x, strata)
+    raise AnalysisInputError(f"ties={ties!r}: rule: efron or breslow")
+
+
+def _strata_labels(adsl: pd.DataFrame, ids: pd.Series, strata: Sequence[str]) -> np.ndarray:
+    """One label per subject: the combination of the ADSL strata columns (complete, >= 1 level)."""
+    require_columns(adsl, list(strata), "adsl")
+    values = adsl.set_index("USUBJID").loc[ids, list(strata)]
+    for col in strata:
+        empty = values[col].isna() | (values[col].astype(str).str.strip() == "")
+        if empty.any():
+            raise AnalysisInputError(f"adsl: column {col}: rule: Cox strata must be complete")
+    return values.astype(str).agg(" / ".join, axis=1).to_numpy()
 
 
 def cox_hazard_ratio(
@@ -377,14 +493,18 @@ def cox_hazard_ratio(
     ties: Ties = "efron",
     alpha: float = 0.05,
     covariates: Sequence[str] = (),
+    strata: Sequence[str] | str = (),
     intercurrent: str = DEFAULT_STRATEGY,
 ) -> CoxResult:
     """Cox PH hazard ratio, Wald CI and Wald P. Defaults: first group vs second (IL-2 vs Control).
 
     ``ties="efron"`` uses lifelines (R coxph's default); ``"breslow"`` uses statsmodels PHReg
     (the default of SAS PHREG and of many textbooks). ``covariates`` are numeric ADSL columns
-    added as adjusters (the hazard ratio is then conditional on them).
+    added as adjusters (the hazard ratio is then conditional on them). ``strata`` are ADSL
+    columns whose combinations each get their own baseline hazard (R ``strata()``, SAS
+    ``STRATA``): the hazard ratio is then a common within-stratum ratio.
     """
+    strata = (strata,) if isinstance(strata, str) else tuple(strata)
     df = time_to_event(adsl, adtte, paramcd, by)
     groups = group_order(df["group"])
     treatment = groups[0] if treatment is None else treatment
@@ -406,10 +526,11 @@ def cox_hazard_ratio(
             raise AnalysisInputError(f"adsl: column {col}: rule: Cox covariates must be complete")
         x = np.column_stack([x, cov.to_numpy(dtype=float)])
     time, event = sub["time"].to_numpy(), sub["event"].to_numpy()
+    labels = _strata_labels(adsl, sub["USUBJID"], strata) if strata else None
     if ties == "efron":
-        coef, se = _cox_efron(time, event, x)
+        coef, se = _cox_efron(time, event, x, labels)
     elif ties == "breslow":
-        coef, se = _cox_breslow(time, event, x)
+        coef, se = _cox_breslow(time, event, x, labels)
     else:
         raise AnalysisInputError(f"ties={ties!r}: rule: efron or breslow")
     z = _z(alpha)
@@ -422,7 +543,8 @@ def cox_hazard_ratio(
         variable=f"time to {paramcd} (ADTTE AVAL)",
         intercurrent_event_strategy=intercurrent,
         summary_measure=f"Cox hazard ratio {treatment} vs {reference} ({ties} ties), Wald CI"
-        + (f", adjusted for {', '.join(covariates)}" if covariates else ""),
+        + (f", adjusted for {', '.join(covariates)}" if covariates else "")
+        + (f", stratified by {', '.join(strata)}" if strata else ""),
     )
     return CoxResult(
         treatment=treatment,
@@ -436,6 +558,7 @@ def cox_hazard_ratio(
         ties=ties,
         alpha=alpha,
         estimand=estimand,
+        strata=strata,
     )
 
 
@@ -467,13 +590,15 @@ class RMSTResult:
 
     tau: float
     table: pd.DataFrame
-    """Columns: group, rmst, se, ci_low, ci_high."""
+    """Columns: group, rmst, se, ci_low, ci_high, reason ("" when estimated)."""
     difference: float
     """First group minus second group."""
     diff_ci_low: float
     diff_ci_high: float
     diff_p_value: float
     estimand: Estimand
+    diff_reason: str = ""
+    """Why the difference is NaN ("" when estimated)."""
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -499,6 +624,15 @@ def restricted_mean(km: KaplanMeierResult, tau: float) -> RMSTResult:
     rows = []
     for g in km.groups:
         r = km.table[km.table["group"] == g]
+        # The area up to tau needs S on all of [0, tau]: not beyond the arm's follow-up.
+        reason = km.not_estimable(g, tau)
+        if reason:
+            nan = float("nan")
+            rows.append(
+                {"group": g, "rmst": nan, "se": nan, "ci_low": nan, "ci_high": nan}
+                | {"reason": reason}
+            )
+            continue
         mean = float(restricted_mean_survival_time(_refit(r), t=tau))
         var = rmst_variance(
             r["time"].to_numpy(),
@@ -509,10 +643,21 @@ def restricted_mean(km: KaplanMeierResult, tau: float) -> RMSTResult:
         )
         se = float(np.sqrt(var))
         rows.append(
-            {"group": g, "rmst": mean, "se": se, "ci_low": mean - z * se, "ci_high": mean + z * se}
+            {
+                "group": g,
+                "rmst": mean,
+                "se": se,
+                "ci_low": mean - z * se,
+                "ci_high": mean + z * se,
+                "reason": "",
+            }
         )
     table = pd.DataFrame(rows)
-    if len(table) >= 2:
+    reasons = zip(table["group"], table["reason"], strict=True)
+    diff_reason = "; ".join(f"{g}: {r}" for g, r in reasons if r)
+    if len(table) < 2:
+        diff_reason = "fewer than two groups"
+    if not diff_reason:
         diff = float(table["rmst"].iloc[0] - table["rmst"].iloc[1])
         se_d = float(np.hypot(table["se"].iloc[0], table["se"].iloc[1]))
         lo, hi = diff - z * se_d, diff + z * se_d
@@ -534,6 +679,7 @@ def restricted_mean(km: KaplanMeierResult, tau: float) -> RMSTResult:
         diff_ci_high=hi,
         diff_p_value=p,
         estimand=estimand,
+        diff_reason=diff_reason,
     )
 
 

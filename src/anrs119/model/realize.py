@@ -18,6 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from anrs119 import ARM_CODES, ARMS, __version__
+from anrs119.adam import SYNTHETIC_STUDYID
 from anrs119.model.parameters import ALLOCATION_FILE, CALIBRATION_FILE, ParameterSet
 from anrs119.model.simulate import Trials, simulate_trials
 from anrs119.model.summaries import (
@@ -31,7 +32,9 @@ from anrs119.seeds import REALIZATION_SEED
 
 N_CANDIDATES: int = 10_000
 CHUNK: int = 250
-STUDYID: str = "ANRS119"
+STUDYID: str = SYNTHETIC_STUDYID
+"""Every row is marked synthetic in itself (STUDYID, and USUBJID = STUDYID-nnn), so a copy of
+the tables without provenance.json is still recognised as synthetic."""
 
 MISSING_PENALTY: float = 100.0
 """Distance added for a claim a candidate cannot estimate (e.g. a quantile not reached)."""

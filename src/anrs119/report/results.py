@@ -175,16 +175,17 @@ def deferral_readings(reproducer: Reproducer, tau: float) -> pd.DataFrame:
     rows.append(
         {
             "Reading": f"difference in restricted mean time to ART up to week {tau:g}",
-            "IL-2": _weeks(table.at[ARMS[0], "rmst"]),
-            "Control": _weeks(table.at[ARMS[1], "rmst"]),
+            # NaN here is an arm followed for less than tau, never "not reached".
+            "IL-2": _weeks(table.at[ARMS[0], "rmst"], "not estimable"),
+            "Control": _weeks(table.at[ARMS[1], "rmst"], "not estimable"),
             "Difference, weeks": _ci(rmst.difference, rmst.diff_ci_low, rmst.diff_ci_high, 1),
         }
     )
     return pd.DataFrame(rows).set_index("Reading")
 
 
-def _weeks(value: float) -> str:
-    return "not reached" if np.isnan(value) or np.isinf(value) else f"{value:.0f}"
+def _weeks(value: float, missing: str = "not reached") -> str:
+    return missing if np.isnan(value) or np.isinf(value) else f"{value:.0f}"
 
 
 def km_summary_at(km: KaplanMeierResult, week: float, survival: bool = True) -> pd.DataFrame:

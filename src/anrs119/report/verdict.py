@@ -36,7 +36,7 @@ def round_half_up(value: float, decimals: int) -> float:
 def format_like(claim: pd.Series, value: float) -> str:
     """A reproduced value printed the way the paper printed the claim."""
     if math.isnan(value):
-        return "not computed"
+        return "not estimable"  # e.g. beyond an arm's last follow-up (never extrapolated)
     if math.isinf(value):
         return "not reached" if value > 0 else "-inf"
     decimals = int(claim["decimals"]) if not pd.isna(claim["decimals"]) else 0
