@@ -57,6 +57,10 @@ class TrialAdam:
     """Numeric ADSL columns used by the adjusted Cox model of the reference, if any."""
     note: str = ""
 
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(adsl, adtte), in the order the analysis helpers take them."""
+        return self.adsl, self.adtte
+
 
 def to_adam(
     data: pd.DataFrame,
@@ -500,7 +504,8 @@ GBSG2_STRATA = "TGRADE"
 """ADSL column of tumour grade (I, II, III), the stratum of the stratified GBSG2 example."""
 
 
-def _gbsg2_with_grade() -> TrialAdam:
+def gbsg2_with_grade() -> TrialAdam:
+    """GBSG2 with tumour grade in ADSL (column GBSG2_STRATA), for the stratified example."""
     from lifelines.datasets import load_gbsg2
 
     trial = gbsg2()
@@ -518,7 +523,7 @@ def cross_checks() -> pd.DataFrame:
     from statsmodels.duration.hazard_regression import PHReg
     from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-    trial = _gbsg2_with_grade()
+    trial = gbsg2_with_grade()
     m = trial.adsl.merge(trial.adtte, on="USUBJID")
     time, event = m["AVAL"].to_numpy(), (m["CNSR"] == 0).to_numpy(dtype=int)
     days = 1 / WEEKS_PER[trial.source_unit]

@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, sync_playwright
 
 from anrs119.adam import TABLES
-from anrs119.data import PROVENANCE_FILE, load_dataset
+from anrs119.data import PROVENANCE_FILE, SYNTHETIC_XPT_DIR, load_dataset
 from anrs119.paths import REPO_ROOT, SYNTHETIC_DIR
 from anrs119.report.dictionary import DICTIONARY_FILE
 from anrs119.report.notice import notice_html
@@ -240,12 +240,15 @@ def test_links_and_anchors_resolve(site_url: str) -> None:
 def test_data_page_offers_the_tables_and_dictionary(html_dir: Path, reports) -> None:
     if not load_dataset().is_synthetic:  # real data: no patient-level downloads anywhere
         assert not (html_dir / f"{DATA_PAGE}.html").exists(), f"{DATA_PAGE} built from real data"
-        leaks = [p for p in html_dir.rglob("*.csv") if p.name in {t.file for t in TABLES.values()}]
+        leaks = [
+            p for p in html_dir.rglob("*") if p.suffix in {".csv", ".xpt"} and p.stem in TABLES
+        ]
         assert not leaks, f"patient-level files in a real-data site: {leaks}"
         return
     assert DATA_PAGE in PAGES, f"{DATA_PAGE} is not in _toc.yml"
     expected = {
         **{t.file: SYNTHETIC_DIR / t.file for t in TABLES.values()},
+        **{f"{t.name}.xpt": SYNTHETIC_XPT_DIR / f"{t.name}.xpt" for t in TABLES.values()},
         PROVENANCE_FILE: SYNTHETIC_DIR / PROVENANCE_FILE,
         DICTIONARY_FILE.name: DICTIONARY_FILE,
     }

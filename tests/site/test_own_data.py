@@ -1,22 +1,24 @@
 """Bring your own data: the whole book rebuilds from a folder named by ANRS119_DATA.
 
-The folder holds a copy of the embedded ADaM tables without their provenance file, which is
-how real data arrive: the book must then reproduce the same results, replace the synthetic-data
-notice with the source, and publish no patient-level downloads.
+The folder holds the embedded ADaM tables as real data arrive: without their provenance
+file, as SAS transport files with upper-case names, and with their synthetic mark removed
+(a copy that keeps the mark is still synthetic, see tests/test_data.py). The book must then
+reproduce the same results, replace the synthetic-data notice with the dataset's label, and
+publish no patient-level downloads, no subject identifier and no path of the folder.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from anrs119.adam import TABLES
+from anrs119.adam import TABLES, load_tables, write_xpt
 from anrs119.paths import REPO_ROOT, SYNTHETIC_DIR
 from anrs119.report.notice import SYNTHETIC_HEADLINE
 from anrs119.sphinxext import PATIENT_LEVEL_PAGES
@@ -35,11 +37,30 @@ def scorecard_rows(html: Path) -> list[list[str]]:
     ]
 
 
+OWN_LABEL = "Own-data rebuild test"
+OWN_PREFIX = "OWNDATA-"
+
+
+def own_tables() -> dict[str, pd.DataFrame]:
+    """The embedded tables with their synthetic mark replaced by other identifiers."""
+    tables = load_tables(SYNTHETIC_DIR)
+    ids = {u: f"{OWN_PREFIX}{k + 1:04d}" for k, u in enumerate(tables["adsl"]["USUBJID"])}
+    out = {name: df.assign(USUBJID=df["USUBJID"].map(ids)) for name, df in tables.items()}
+    out["adsl"]["STUDYID"] = "ANRS119"
+    return out
+
+
 @pytest.fixture(scope="module")
-def own_data_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("adam")
-    for table in TABLES.values():
-        shutil.copy(SYNTHETIC_DIR / table.file, folder / table.file)
+def own_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("adam-own")
+    for path in write_xpt(own_tables(), folder):
+        path.rename(path.with_name(path.stem.upper() + path.suffix))  # ADSL.xpt, as exported
+    return folder
+
+
+@pytest.fixture(scope="module")
+def own_data_site(tmp_path_factory: pytest.TempPathFactory, own_data_folder: Path) -> Path:
+    folder = own_data_folder
     output = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [
@@ -54,7 +75,7 @@ def own_data_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, "ANRS119_DATA": str(folder)},
+        env={**os.environ, "ANRS119_DATA": str(folder), "ANRS119_DATA_LABEL": OWN_LABEL},
         timeout=900,
         check=False,
     )
@@ -72,10 +93,41 @@ def test_notice_names_the_source_instead_of_synthetic(own_data_site: Path) -> No
     banner = soup.select_one(".bd-header-announcement").get_text(" ", strip=True)
     assert SYNTHETIC_HEADLINE not in banner
     assert "ANRS119_DATA" in banner
+    assert OWN_LABEL in banner
+
+
+def _site_text(site: Path) -> dict[Path, str]:
+    """Every file of the built site as text: pages, _sources, downloads, search index."""
+    out = {}
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix not in {".png", ".svg", ".woff", ".woff2", ".ttf"}:
+            out[path] = path.read_bytes().decode("utf-8", errors="replace")
+    return out
+
+
+def test_no_subject_identifier_anywhere_on_the_site(
+    own_data_site: Path, own_data_folder: Path
+) -> None:
+    files = _site_text(own_data_site)
+    assert any(p.name == "searchindex.js" for p in files)
+    assert any("_sources" in p.parts for p in files)
+    ids = set(load_tables(own_data_folder)["adsl"]["USUBJID"])
+    assert len(ids) > 100
+    leaks = {str(p.relative_to(own_data_site)) for p, text in files.items() if OWN_PREFIX in text}
+    assert not leaks, f"subject identifiers ({OWN_PREFIX}...) published in {sorted(leaks)}"
+    for subject in ids:  # also each identifier in full, in case a page reformats the prefix
+        assert not any(subject in text for text in files.values()), subject
+
+
+def test_no_path_of_the_data_folder_on_the_site(own_data_site: Path, own_data_folder: Path) -> None:
+    folder = str(own_data_folder.resolve())
+    leaks = [str(p) for p, text in _site_text(own_data_site).items() if folder in text]
+    assert not leaks, f"{folder} published in {leaks}"
 
 
 def test_no_patient_level_downloads(own_data_site: Path) -> None:
     for page in PATIENT_LEVEL_PAGES:
         assert not (own_data_site / page.replace(".md", ".html")).exists()
-    published = [p.name for p in own_data_site.rglob("*") if p.suffix in {".csv", ".json"}]
-    assert not [name for name in published if name.removesuffix(".csv") in TABLES], published
+    suffixes = {".csv", ".json", ".xpt", ".sas7bdat"}
+    published = [p for p in own_data_site.rglob("*") if p.suffix.lower() in suffixes]
+    assert not [p.name for p in published if p.stem.lower() in TABLES], published
