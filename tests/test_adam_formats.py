@@ -345,6 +345,8 @@ def test_every_new_rule_is_documented() -> None:
         adam.RULE_ARM_PARAM,
         adam.RULE_ARM_BASELINE,
         adam.RULE_NOT_MIXED,
+        f"readable {adam.FORMATS['.xpt']}",
+        f"readable {adam.FORMATS['.sas7bdat']}",
     ):
         assert rule in documented, rule
 
@@ -360,3 +362,39 @@ def test_error_type_is_the_validation_error(folder: Path) -> None:
     (folder / "adsl.csv").write_bytes(b"")
     with pytest.raises(DataValidationError):
         load_tables(folder)
+
+
+def test_windows_line_ends_and_spaces_around_names_are_read(tmp_path: Path, folder: Path) -> None:
+    other = tmp_path / "crlf"
+    other.mkdir()
+    for t in TABLES.values():
+        lines = (folder / t.file).read_text(encoding="utf-8").splitlines()
+        lines[0] = ",".join(f" {name} " for name in lines[0].split(","))
+        (other / t.file).write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    assert_same_tables(load_tables(folder), load_tables(other))
+
+
+def test_na_written_for_missing_is_refused(folder: Path) -> None:
+    text = (folder / "adsl.csv").read_text(encoding="utf-8").splitlines()
+    at = text[0].split(",").index("BVLLOG")
+    cells = text[1].split(",")
+    cells[at] = "NA"
+    text[1] = ",".join(cells)
+    (folder / "adsl.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    p = assert_located(problems_of(folder), "adsl.csv", "BVLLOG", 2, adam.RULE_NUMBER)
+    assert p.got == '"NA"'
+
+
+def test_a_copy_of_the_embedded_csvs_is_still_synthetic(tmp_path: Path) -> None:
+    from anrs119.data import load_dataset
+    from anrs119.paths import SYNTHETIC_DIR
+
+    copy = tmp_path / "looks-real"
+    copy.mkdir()
+    for t in TABLES.values():
+        (copy / t.file.upper()).write_bytes((SYNTHETIC_DIR / t.file).read_bytes())
+    ds = load_dataset(copy)
+    assert ds.is_synthetic and ds.source == 'synthetic ADaM data "looks-real"'
+    from anrs119.report.notice import SYNTHETIC_HEADLINE, notice_text
+
+    assert SYNTHETIC_HEADLINE in notice_text(ds)

@@ -50,6 +50,15 @@ def test_fingerprint_depends_on_the_dataset_setting(
     assert inputs_fingerprint([inputs]) != before
 
 
+def test_fingerprint_depends_on_the_dataset_label(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANRS119_DATA_LABEL", raising=False)
+    before = inputs_fingerprint([inputs])
+    monkeypatch.setenv("ANRS119_DATA_LABEL", "another name")
+    assert inputs_fingerprint([inputs]) != before
+
+
 def test_guard_keeps_cache_when_unchanged_and_empties_it_on_change(
     inputs: Path, tmp_path: Path
 ) -> None:

@@ -485,6 +485,7 @@ def rules(table: Table) -> list[tuple[str, str]]:
         ("", RULE_FILE),
         ("", RULE_ONE_FILE),
         ("", RULE_READABLE),
+        *(("", f"readable {FORMATS[ext]}") for ext in (".xpt", ".sas7bdat")),
         ("", RULE_COMMAS),
         ("", RULE_HEADER),
         ("", RULE_FIELDS),

@@ -47,6 +47,8 @@ def inputs_fingerprint(roots: Iterable[Path] | None = None) -> str:
     """SHA-256 over the relative path and bytes of every input file, in sorted order."""
     digest = hashlib.sha256()
     digest.update(f"ANRS119_DATA={os.environ.get('ANRS119_DATA', '')}\n".encode())
+    # The label is printed on every page: a new label must not leave old pages cached.
+    digest.update(f"ANRS119_DATA_LABEL={os.environ.get('ANRS119_DATA_LABEL', '')}\n".encode())
     for path in _input_files(default_inputs() if roots is None else roots):
         name = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
         digest.update(f"{name}\n".encode())
