@@ -398,3 +398,16 @@ def test_a_copy_of_the_embedded_csvs_is_still_synthetic(tmp_path: Path) -> None:
     from anrs119.report.notice import SYNTHETIC_HEADLINE, notice_text
 
     assert SYNTHETIC_HEADLINE in notice_text(ds)
+
+
+def test_latin1_xpt_is_read_as_windows_1252(
+    tmp_path: Path, tables: dict[str, pd.DataFrame]
+) -> None:
+    # XPT records no encoding; SAS on Windows writes WLATIN1, so that is the fallback.
+    tables["adae"].loc[0, "AEDECOD"] = "Cephalee"
+    xpt = write_xpt_folder(tables, tmp_path / "x", 5)
+    path = xpt / "ADAE.XPT"
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Cephalee", "Céphalée".encode("latin-1")))
+    adae = load_tables(xpt)["adae"]
+    assert "Céphalée" in set(adae["AEDECOD"])

@@ -595,9 +595,9 @@ XPT_ENCODINGS: tuple[str, ...] = ("UTF-8", "WINDOWS-1252")
 
 
 def _sas_reader():
-    # pyreadstat (ReadStat), not pandas.read_sas: it reads XPT v5 and v8 and sas7bdat alike,
-    # keeps SAS special missing values (.A-.Z, ._) distinguishable, and can write XPT, which
-    # the downloads and the tests need; pandas reads XPT v5 only and writes no SAS format.
+    # pyreadstat (ReadStat), not pandas.read_sas: it reads XPT v5 and v8 and sas7bdat with
+    # one API and can write XPT, which the downloads and the tests need; pandas reads XPT
+    # version 5 only and writes no SAS format.
     import pyreadstat
 
     return pyreadstat
