@@ -96,9 +96,12 @@ def test_subgroup_km_and_deferral(dataset: Dataset, reproduced: dict) -> None:
             if paramcd == "PRIMARY":
                 curve = fitter.survival_function_.iloc[:, 0]
                 free = float(curve[curve.index <= design.subgroup_week].iloc[-1])
-                assert reproduced[f"lowvl_free_w150_{SUFFIX[arm]}"].value == pytest.approx(
-                    100 * free
-                )
+                value = reproduced[f"lowvl_free_w150_{SUFFIX[arm]}"].value
+                if mine["AVAL"].max() < design.subgroup_week and free > 0:
+                    # The arm's follow-up ends before the week: not estimable, not carried on.
+                    assert math.isnan(value)
+                else:
+                    assert value == pytest.approx(100 * free)
             else:
                 curve = fitter.survival_function_.iloc[:, 0]
                 reached = curve[curve <= 1 - DEFERRAL_QUANTILE + 1e-12]
