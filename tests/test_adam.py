@@ -182,7 +182,7 @@ def test_toxicity_grade_7(folder: Path) -> None:
 
 def test_negative_event_time(folder: Path) -> None:
     row = set_cell(folder, "adtte", 0, "AVAL", "-1.5")
-    assert_located(problems_of(folder), "adtte.csv", "AVAL", row, "AVAL >= 0")
+    assert_located(problems_of(folder), "adtte.csv", "AVAL", row, "AVAL in [0, 520]")
 
 
 def test_age_out_of_range(folder: Path) -> None:

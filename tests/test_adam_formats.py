@@ -411,3 +411,10 @@ def test_latin1_xpt_is_read_as_windows_1252(
     path.write_bytes(data.replace(b"Cephalee", "Céphalée".encode("latin-1")))
     adae = load_tables(xpt)["adae"]
     assert "Céphalée" in set(adae["AEDECOD"])
+
+
+def test_times_in_days_are_refused(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    tables["adtte"]["AVAL"] = tables["adtte"]["AVAL"] * 7 + 600  # days, as SAS exports count
+    folder = write_tables(tables, tmp_path / "days")
+    err = problems_of(folder)
+    assert_located(err, "adtte.csv", "AVAL", 2, "AVAL in [0, 520]")

@@ -51,6 +51,10 @@ CD4_MAX = 5000.0
 VLLOG_RANGE = (0.0, 8.0)
 """Credible range of plasma HIV RNA in log10 copies/mL (below 0 or above 8 is not a viral load)."""
 
+WEEKS_MAX = 520.0
+"""Longest credible follow-up in weeks (10 years; the trial followed patients for about
+three): a larger time to event is almost surely in days, the usual unit of SAS exports."""
+
 AGE_RANGE = (18, 100)
 """The trial enrolled adults; above 100 years is taken as a data-entry error."""
 
@@ -322,9 +326,10 @@ ADTTE = Table(
             "AVAL",
             "number",
             "Analysis value",
-            "Weeks from randomisation to the event or censoring.",
+            "Weeks from randomisation to the event or censoring (not days).",
             unit="weeks",
             minimum=0.0,
+            maximum=WEEKS_MAX,
         ),
         Column(
             "CNSR",
