@@ -418,3 +418,10 @@ def test_times_in_days_are_refused(tmp_path: Path, tables: dict[str, pd.DataFram
     folder = write_tables(tables, tmp_path / "days")
     err = problems_of(folder)
     assert_located(err, "adtte.csv", "AVAL", 2, "AVAL in [0, 520]")
+
+
+def test_typed_tables_forget_the_file_they_came_from(
+    tmp_path: Path, tables: dict[str, pd.DataFrame]
+) -> None:
+    typed = load_tables(write_xpt_folder(tables, tmp_path / "x", 8))
+    assert all(not df.attrs for df in typed.values())

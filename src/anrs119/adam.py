@@ -1237,7 +1237,9 @@ def _check_lab_arms(adlb: _Checker, adsl: _Checker) -> None:
 def _typed(check: _Checker) -> pd.DataFrame:
     """The table with schema dtypes: text as str ("" = empty), integer as int64, number float64."""
     out = check.df.copy()
-    out.attrs.pop(ROWS_ATTR, None)
+    # What the reader knew about the file (rows, name, conventions) stays with the file.
+    for key in (ROWS_ATTR, FILE_ATTR, HEADER_ROW_ATTR, SAS_MISSING_ATTR):
+        out.attrs.pop(key, None)
     for col in check.table.columns:
         parsed = check.cols.get(col.name)
         if parsed is None:
