@@ -354,7 +354,8 @@ class ToleranceCalculator:
                 q = km_quantile(t, e, DEFERRAL_QUANTILE)
                 values.append(q - other if a == 0 else other - q)
         finite = tuple(v for v in values if math.isfinite(v))
-        detail = f"{min(finite):g} to {max(finite):g} weeks" if finite else "not reached either way"
+        shown = ", ".join(f"{v:g}" for v in sorted(set(finite)))
+        detail = f"reachable: {shown} weeks" if finite else "not reached either way"
         return Reach(claim_id, "neighbouring_event_times", tuple(values), False, detail)
 
     def reach(self, claim_id: str, claim: pd.Series) -> Reach:

@@ -3,6 +3,7 @@ command that fails when a claim fails question (a)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -127,3 +128,30 @@ def test_claim_labels_are_unique_and_readable() -> None:
     labels = [sc.claim_label(row) for _, row in results().iterrows()]
     assert len(set(labels)) == len(labels)
     assert all(label[0].isupper() for label in labels)
+
+
+def test_headline_says_what_holds_by_construction(embedded, card) -> None:
+    dataset, _ = embedded
+    text = sc.headline_sentences(card, dataset)
+    assert "by construction" in text["hl_construction"]
+    assert f"{len(sc.failing(card))} of the {len(card)}" in text["hl_construction"]
+    real = sc.headline_sentences(card, dataclasses.replace(dataset, is_synthetic=False))
+    assert "real test" in real["hl_construction"]
+    counts = sc.category_summary(card)["point estimate"]
+    assert text["hl_point_estimate"].startswith(f"{counts['exact']} exact, {counts['close']} close")
+
+
+def test_rules_table_lists_every_rule_of_the_registry(card) -> None:
+    rules = sc.rules_table(card)
+    used = {t for t in results()["tolerance"]}
+    assert set(rules["Rule (registry)"]) == used
+
+
+def test_similarity_table_shows_ci_ratio_and_detectable_difference(embedded, card) -> None:
+    _, reproducer = embedded
+    from anrs119.tolerance import similarity
+
+    table = sc.similarity_table(card, similarity(reproducer))
+    assert len(table) == 3
+    assert table.filter(like="Newcombe").iloc[:, 0].str.contains(" to ").all()
+    assert table.filter(like="detectable").iloc[:, 0].astype(float).gt(0).all()
