@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from anrs119 import ARMS
-from anrs119.analysis._common import time_to_event
+from anrs119.analysis._common import AnalysisInputError, time_to_event
 from anrs119.analysis.endpoints import compare_proportions
 from anrs119.analysis.longitudinal import visit_values
 from anrs119.analysis.safety import SimilarityResult, compare_incidence
@@ -283,9 +283,12 @@ class ToleranceCalculator:
 
         def p_of(k: list[int]) -> float:
             result = compare_proportions(k, list(test.n))
-            return {"chi2": result.chi2_p, "chi2_yates": result.chi2_yates_p}.get(
-                name, result.fisher_p
-            )
+            # the same test as the reproduction (reproduce._p_of), by the forensic chapter's name
+            return {
+                "chi2": result.chi2_p,
+                "chi2_yates": result.chi2_yates_p,
+                "fisher": result.fisher_p,
+            }[name]
 
         values = two_by_two_p_reach(test.events, test.n, p_of)
         return Reach(claim_id, "one_patient_p", values, True, _p_detail(values, "one outcome"))
@@ -391,11 +394,15 @@ class ToleranceCalculator:
 
     def all(self) -> dict[str, Reach]:
         """The reach of every numeric result claim (the 'similar' statements have none)."""
-        return {
-            claim_id: self.reach(str(claim_id), claim)
-            for claim_id, claim in results().iterrows()
-            if claim["statistic"] != "similar"
-        }
+        out = {}
+        for claim_id, claim in results().iterrows():
+            if claim["statistic"] == "similar":
+                continue
+            try:
+                out[str(claim_id)] = self.reach(str(claim_id), claim)
+            except AnalysisInputError:  # a dataset lacking what the claim needs: no reach
+                continue
+        return out
 
 
 def _p_detail(values: tuple[float, ...], what: str) -> str:
