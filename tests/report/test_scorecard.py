@@ -155,3 +155,7 @@ def test_similarity_table_shows_ci_ratio_and_detectable_difference(embedded, car
     assert len(table) == 3
     assert table.filter(like="Newcombe").iloc[:, 0].str.contains(" to ").all()
     assert table.filter(like="detectable").iloc[:, 0].astype(float).gt(0).all()
+
+
+def test_the_fixture_has_exactly_the_contract_columns() -> None:
+    assert tuple(pd.read_csv(FIXTURE).columns) == sc.CHECK_COLUMNS

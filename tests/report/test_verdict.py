@@ -239,3 +239,20 @@ def test_similar_is_consistent_when_the_arms_are_alike_and_never_exact(embedded)
     )
     assert verdict.label == "consistent" and "CI" in verdict.reason
     assert "smallest increase detectable" in verdict.reason
+
+
+@given(st.integers(1, 200), st.data())
+def test_count_verdict_matches_the_definition_by_brute_force(n: int, data) -> None:
+    """exact iff k/n prints as the claim; close iff (k - 1)/n or (k + 1)/n does; else off."""
+    claim = row("primary_w96_il2")
+    k = data.draw(st.integers(0, n))
+    prints = [j for j in range(n + 1) if round_half_up(100 * j / n, 0) == published(claim.name)]
+    label = judge(
+        claim, 100 * k / n, Reach(claim.name, "one_patient", count_reach(k, n), False, "")
+    )
+    if k in prints:
+        assert label.label == "exact"
+    elif {k - 1, k + 1} & set(prints):
+        assert label.label == "close"
+    else:
+        assert label.label == "off"
