@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from anrs119.paths import PUBLISHED_DIR
 from anrs119.published import (
     CLAIMS_FILE,
+    TOLERANCE_RULES,
     ClaimsError,
     claim_value,
     load_claims,
@@ -109,12 +110,20 @@ def test_parse_reported_round_trips_any_printed_number(units: int, decimals: int
     assert parsed.decimals == decimals
 
 
-def test_parse_tolerance() -> None:
-    assert parse_tolerance("abs:5").amount == 5
-    assert parse_tolerance("p:0.05").rule == "p"
-    for bad in ("abs:-1", "p:2", "near:3", "none:1", "abs:x"):
+def test_parse_tolerance_keeps_only_the_rule_name() -> None:
+    assert parse_tolerance("one_patient").rule == "one_patient"
+    assert parse_tolerance(" one_patient_p ").rule == "one_patient_p"
+    for bad in ("abs:5", "p:0.05", "near", "none:1", "one_patient:2", ""):
         with pytest.raises(ValueError):
             parse_tolerance(bad)
+    with pytest.raises(ValueError, match="computed from the data"):
+        parse_tolerance("abs:5")
+
+
+def test_every_tolerance_rule_fits_its_statistic() -> None:
+    for _, claim in load_claims().iterrows():
+        rule = parse_tolerance(claim["tolerance"]).rule
+        assert claim["statistic"] in TOLERANCE_RULES[rule], claim.name
 
 
 def corrupt(tmp_path: Path, claim_id: str, field: str, value: str) -> Path:
@@ -140,7 +149,9 @@ def line_of(claim_id: str) -> int:
         ("primary_w96_il2", "source", "", "source in"),
         ("primary_w96_il2", "quote", "", "quote is not empty"),
         ("primary_w96_il2", "arm", "Placebo", "arm in"),
-        ("primary_w96_il2", "tolerance", "p:0.05", "takes a tolerance in"),
+        ("primary_w96_il2", "tolerance", "one_patient_p", "takes a tolerance in"),
+        ("primary_w96_il2", "tolerance", "abs:5", "tolerance parses"),
+        ("n_randomized", "tolerance", "one_patient", "takes a tolerance in"),
         ("primary_w96_il2", "decimals", "2", "decimals match"),
         ("primary_w96_il2", "id", "Primary W96", "snake_case"),
     ],

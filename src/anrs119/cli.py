@@ -79,7 +79,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         _data,
     ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
-    "scorecard": ("compare every claim with its reproduction; exit 1 if any is off", _scorecard),
+    "scorecard": (
+        "every claim: reproduced (a) and predicted (b); exit 1 if any fails (a)",
+        _scorecard,
+    ),
     "cache-guard": ("empty the build caches if src/ or data/ changed", _cache_guard),
 }
 

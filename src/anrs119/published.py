@@ -56,7 +56,17 @@ STATISTIC_RANGES: dict[str, tuple[float, float]] = {
     "dose": (0.0, math.inf),
     "date": (190001.0, 210012.0),
 }
-TOLERANCE_RULES: frozenset[str] = frozenset({"abs", "p", "similar", "none"})
+TOLERANCE_RULES: dict[str, frozenset[str]] = {
+    # rule name -> the statistics it applies to. The registry names the rule; the amount is
+    # computed for the dataset in use (anrs119.tolerance), so it follows the data's granularity.
+    "one_patient": frozenset({"proportion"}),
+    "one_event": frozenset({"proportion"}),
+    "neighbouring_order_statistics": frozenset({"median_change"}),
+    "one_patient_p": frozenset({"p_value"}),
+    "neighbouring_event_times": frozenset({"difference"}),
+    "no_difference_detected": frozenset({"similar"}),
+    "none": frozenset(STATISTIC_RANGES),
+}
 
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
@@ -81,10 +91,13 @@ class Reported:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How far a reproduction may stray and still count as ``close`` (see the scorecard)."""
+    """The registry's tolerance rule for one claim: a name, never an amount (see the scorecard).
+
+    The amount (how far one patient's change can move the number) depends on the dataset and is
+    computed by ``anrs119.tolerance``.
+    """
 
     rule: str
-    amount: float
 
 
 def display_path(path: Path | str) -> str:
@@ -118,18 +131,12 @@ def parse_reported(text: str, statistic: str) -> Reported:
 
 
 def parse_tolerance(text: str) -> Tolerance:
-    """Parse a tolerance rule: ``abs:X``, ``p:ALPHA``, ``similar:ALPHA`` or ``none``."""
-    rule, _, amount = text.strip().partition(":")
+    """Parse a tolerance rule: one of the names in ``TOLERANCE_RULES`` (no amount)."""
+    rule = text.strip()
     if rule not in TOLERANCE_RULES:
-        raise ValueError(f"rule must be one of {sorted(TOLERANCE_RULES)}")
-    if rule == "none":
-        if amount:
-            raise ValueError("'none' takes no amount")
-        return Tolerance("none", math.nan)
-    value = float(amount)
-    if not value > 0 or (rule in {"p", "similar"} and value >= 1):
-        raise ValueError("amount must be positive (and below 1 for a significance level)")
-    return Tolerance(rule, value)
+        hint = " (amounts are computed from the data, not typed)" if ":" in rule else ""
+        raise ValueError(f"rule must be one of {sorted(TOLERANCE_RULES)}{hint}")
+    return Tolerance(rule)
 
 
 def _check_row(row: pd.Series) -> list[tuple[str, str, str]]:
@@ -174,13 +181,19 @@ def _check_row(row: pd.Series) -> list[tuple[str, str, str]]:
         fail("value", f"{statistic} value within [{low}, {high}]")
     try:
         tolerance = parse_tolerance(str(row["tolerance"]))
-        expected_rule = {"result": {"abs"}, "design": {"none"}}.get(row["kind"])
-        if statistic == "p_value":
-            expected_rule = {"p"}
-        elif statistic == "similar":
-            expected_rule = {"similar"}
-        if expected_rule and tolerance.rule not in expected_rule:
-            fail("tolerance", f"a {row['kind']} {statistic} takes a tolerance in {expected_rule}")
+        if row["kind"] == "design":
+            expected_rule = {"none"}
+        else:
+            expected_rule = {
+                name
+                for name, statistics in TOLERANCE_RULES.items()
+                if statistic in statistics and name != "none"
+            }
+        if tolerance.rule not in expected_rule:
+            fail(
+                "tolerance",
+                f"a {row['kind']} {statistic} takes a tolerance in {sorted(expected_rule)}",
+            )
     except ValueError as err:
         fail("tolerance", f"tolerance parses ({err})")
     try:

@@ -91,3 +91,57 @@ def test_bad_inputs():
         ep.proportion_ci(5, 3)
     with pytest.raises(AnalysisInputError, match="exactly two"):
         ep.compare_proportions([1, 2, 3], [4, 5, 6])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 120),
+    st.integers(1, 120),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.sampled_from([0.05, 0.1]),
+)
+def test_newcombe_difference_ci_matches_statsmodels(n1, n2, f1, f2, alpha):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    k1, k2 = round(f1 * n1), round(f2 * n2)
+    d, low, high = ep.newcombe_difference_ci(k1, n1, k2, n2, alpha)
+    ref = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff", alpha=alpha)
+    assert d == pytest.approx(k1 / n1 - k2 / n2)
+    assert (low, high) == pytest.approx((float(ref[0]), float(ref[1])), abs=1e-9)
+    assert -1 <= low <= d <= high <= 1
+
+
+def test_newcombe_interval_keeps_its_width_at_zero_counts():
+    d, low, high = ep.newcombe_difference_ci(0, 66, 0, 64)
+    assert d == 0 and low < -0.04 and high > 0.04  # a Wald interval would be [0, 0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(20, 200), st.integers(20, 200), st.floats(0.0, 0.6), st.floats(0.01, 0.35))
+def test_power_matches_statsmodels(n1, n2, p2, diff):
+    from statsmodels.stats.proportion import power_proportions_2indep
+
+    ref = power_proportions_2indep(diff, p2, n1, ratio=n2 / n1, alpha=0.05).power
+    assert ep.power_two_proportions(p2 + diff, p2, n1, n2) == pytest.approx(float(ref), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("p_control", "n1", "n2"), [(3 / 64, 66, 64), (0.0, 66, 64), (0.2, 66, 64)]
+)
+def test_minimal_detectable_difference_has_the_stated_power(p_control, n1, n2):
+    from statsmodels.stats.proportion import power_proportions_2indep
+
+    d = ep.minimal_detectable_difference(p_control, n1, n2)
+    assert 0 < d < 1 - p_control
+    assert ep.power_two_proportions(p_control + d, p_control, n1, n2) == pytest.approx(0.8)
+    assert float(power_proportions_2indep(d, p_control, n1, ratio=n2 / n1).power) == pytest.approx(
+        0.8, abs=1e-3
+    )
+    # more patients detect a smaller difference
+    assert ep.minimal_detectable_difference(p_control, 4 * n1, 4 * n2) < d
+
+
+def test_minimal_detectable_difference_refuses_a_rate_outside_0_1():
+    with pytest.raises(AnalysisInputError, match="control rate"):
+        ep.minimal_detectable_difference(1.0, 10, 10)

@@ -69,3 +69,39 @@ def test_bad_inputs():
         safety.patients_with_ae(ADSL, ADAE.assign(AETOXGR=7))
     with pytest.raises(AnalysisInputError, match="not in ADSL"):
         safety.ae_table(ADSL.iloc[1:], ADAE)
+
+
+def _counts(k1: int, n1: int, k2: int, n2: int) -> safety.PatientCountResult:
+    adsl = pd.DataFrame(
+        {"USUBJID": [f"S{i}" for i in range(n1 + n2)], "ARM": ["IL-2"] * n1 + ["Control"] * n2}
+    )
+    hit = [f"S{i}" for i in range(k1)] + [f"S{n1 + i}" for i in range(k2)]
+    tte = pd.DataFrame(
+        {
+            "USUBJID": adsl["USUBJID"],
+            "PARAMCD": "AIDSDTH",
+            "AVAL": 50.0,
+            "CNSR": [0 if s in hit else 1 for s in adsl["USUBJID"]],
+        }
+    )
+    return safety.patients_with_tte_event(adsl, tte)
+
+
+def test_compare_incidence_reports_difference_ratio_and_detectable_difference():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    res = safety.compare_incidence(_counts(2, 66, 3, 64))
+    assert res.patients == (2, 3) and res.n == (66, 64)
+    low, high = confint_proportions_2indep(2, 66, 3, 64, method="newcomb", compare="diff")
+    assert (res.rd_ci_low, res.rd_ci_high) == pytest.approx((float(low), float(high)))
+    assert res.risk_ratio == pytest.approx((2 / 66) / (3 / 64))
+    assert res.rr_ci_low < res.risk_ratio < res.rr_ci_high
+    assert not res.difference_detected
+    assert res.detectable_difference > 0.1  # a handful of events: only large differences show
+
+
+def test_compare_incidence_detects_a_real_difference_and_leaves_undefined_ratios_nan():
+    res = safety.compare_incidence(_counts(30, 66, 3, 64))
+    assert res.difference_detected and res.rd_ci_low > 0
+    none_in_control = safety.compare_incidence(_counts(1, 66, 0, 64))
+    assert np.isnan(none_in_control.risk_ratio) and not none_in_control.difference_detected

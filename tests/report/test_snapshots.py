@@ -53,7 +53,7 @@ def _tables() -> dict[str, Callable[[], pd.DataFrame]]:
         ).round(4),
         "safety_events": lambda: results.safety_table(reproducer),
         "safety_ae": lambda: results.ae_display(dataset),
-        "scorecard": lambda: scorecard(dataset, reproducer.all()).drop(columns="value"),
+        "scorecard": lambda: scorecard(dataset, reproducer=reproducer).drop(columns="value"),
     }
 
 

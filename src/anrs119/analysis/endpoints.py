@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from anrs119.analysis._common import AnalysisInputError, group_order, time_to_event
 from anrs119.analysis.estimands import Estimand
@@ -210,3 +210,61 @@ def compare_event_proportions(result: ProportionsResult, alpha: float = 0.05) ->
         alpha=alpha,
         estimand=result.estimand,
     )
+
+
+def newcombe_difference_ci(
+    k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05
+) -> tuple[float, float, float]:
+    """Risk difference p1 - p2 with Newcombe's hybrid score CI (his method 10).
+
+    Built from the two Wilson intervals (l_i, u_i):
+    [d - sqrt((p1 - l1)^2 + (u2 - p2)^2), d + sqrt((u1 - p1)^2 + (p2 - l2)^2)]; as statsmodels
+    ``confint_proportions_2indep(method="newcomb")``. Unlike the Wald interval it stays inside
+    [-1, 1] and keeps its width when a count is 0, which safety counts of 0 to 3 need.
+    """
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = proportion_ci(k1, n1, alpha, "wilson")
+    l2, u2 = proportion_ci(k2, n2, alpha, "wilson")
+    d = p1 - p2
+    low = d - float(np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
+    high = d + float(np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    return float(d), max(low, -1.0), min(high, 1.0)
+
+
+def power_two_proportions(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05) -> float:
+    """Power of the two-sided z test of p1 = p2 (variance pooled under H0, unpooled under H1).
+
+    The usual normal-approximation formula (Fleiss, Levin and Paik, ch. 4), both tails:
+    Phi((|d| - z s0) / s1) + Phi((-|d| - z s0) / s1), d = p1 - p2,
+    s0 = sqrt(pbar qbar (1/n1 + 1/n2)), s1 = sqrt(p1 q1 / n1 + p2 q2 / n2).
+    """
+    z = stats.norm.ppf(1 - alpha / 2)
+    pbar = (n1 * p1 + n2 * p2) / (n1 + n2)
+    null_sd = np.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n2))
+    alt_sd = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    if alt_sd == 0:
+        return float(abs(p1 - p2) > z * null_sd)
+    d = abs(p1 - p2)
+    return float(
+        stats.norm.cdf((d - z * null_sd) / alt_sd) + stats.norm.cdf((-d - z * null_sd) / alt_sd)
+    )
+
+
+def minimal_detectable_difference(
+    p_control: float, n1: int, n2: int, alpha: float = 0.05, power: float = 0.80
+) -> float:
+    """Smallest increase d over the control rate that the trial detects with the given power.
+
+    Solves ``power_two_proportions(p_control + d, p_control, n1, n2, alpha) = power`` for
+    d > 0 (NaN if even p1 = 1 is not detected with that power).
+    """
+    if not 0 <= p_control < 1:
+        raise AnalysisInputError(f"control rate {p_control}: rule: 0 <= rate < 1")
+
+    def gap(d: float) -> float:
+        return power_two_proportions(p_control + d, p_control, n1, n2, alpha) - power
+
+    top = 1.0 - p_control
+    if gap(top) < 0:
+        return float("nan")
+    return float(optimize.brentq(gap, 1e-9, top, xtol=1e-10))

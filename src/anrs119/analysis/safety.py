@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from anrs119.analysis._common import AnalysisInputError, group_order, require_columns
+from anrs119.analysis.endpoints import minimal_detectable_difference, newcombe_difference_ci
 from anrs119.analysis.estimands import Estimand
 
 GRADE_34: tuple[int, ...] = (3, 4)
@@ -186,3 +187,91 @@ def ae_table(
         summary_measure="number (%) of patients by SOC and worst grade",
     )
     return AETableResult(table=counts, estimand=estimand)
+
+
+SIMILARITY_ALPHA = 0.05
+"""Two-sided level of the difference CI (95%) and of the detectable-difference computation."""
+SIMILARITY_POWER = 0.80
+"""Power at which the smallest detectable difference is stated."""
+
+
+@dataclass(frozen=True)
+class SimilarityResult:
+    """How far apart two arms' incidences are, and how far apart they could have been seen.
+
+    "Similar" is not the same as "not significant": with a handful of events no test detects
+    anything, so the difference is reported with its CI beside the smallest difference that the
+    trial could have detected with ``power`` at its arm sizes and control rate.
+    """
+
+    what: str
+    groups: tuple[str, str]
+    patients: tuple[int, int]
+    n: tuple[int, int]
+    risk_difference: float
+    """First group minus second, as a proportion."""
+    rd_ci_low: float
+    rd_ci_high: float
+    """Newcombe hybrid score CI at level 1 - alpha."""
+    risk_ratio: float
+    """First over second; NaN where it is not defined (no patient with an event in an arm)."""
+    rr_ci_low: float
+    rr_ci_high: float
+    """Katz log CI (NaN where the ratio is not defined)."""
+    fisher_p: float
+    detectable_difference: float
+    """Smallest increase over the second group's rate detected with ``power`` (proportion)."""
+    alpha: float
+    power: float
+    estimand: Estimand
+
+    @property
+    def difference_detected(self) -> bool:
+        """True when the CI of the risk difference excludes 0."""
+        return self.rd_ci_low > 0 or self.rd_ci_high < 0
+
+
+def compare_incidence(
+    result: PatientCountResult,
+    alpha: float = SIMILARITY_ALPHA,
+    power: float = SIMILARITY_POWER,
+) -> SimilarityResult:
+    """Risk difference (Newcombe CI), risk ratio (Katz CI) and detectable difference, 2 groups."""
+    t = result.table
+    if len(t) != 2:
+        raise AnalysisInputError(f"{len(t)} groups: rule: the comparison needs exactly two")
+    k1, k2 = (int(v) for v in t["patients"])
+    n1, n2 = (int(v) for v in t["n"])
+    rd, low, high = newcombe_difference_ci(k1, n1, k2, n2, alpha)
+    rr = rr_low = rr_high = float("nan")
+    if k1 > 0 and k2 > 0:
+        rr = (k1 / n1) / (k2 / n2)
+        se = float(np.sqrt(1 / k1 - 1 / n1 + 1 / k2 - 1 / n2))
+        z = float(stats.norm.ppf(1 - alpha / 2))
+        rr_low, rr_high = rr * float(np.exp(-z * se)), rr * float(np.exp(z * se))
+    groups = (str(t["group"].iloc[0]), str(t["group"].iloc[1]))
+    estimand = Estimand(
+        population=result.estimand.population,
+        variable=result.estimand.variable,
+        intercurrent_event_strategy=result.estimand.intercurrent_event_strategy,
+        summary_measure=f"risk difference {groups[0]} minus {groups[1]} with Newcombe "
+        f"{1 - alpha:.0%} CI; risk ratio (Katz CI); Fisher exact test; smallest increase "
+        f"detected with {power:.0%} power",
+    )
+    return SimilarityResult(
+        what=result.what,
+        groups=groups,
+        patients=(k1, k2),
+        n=(n1, n2),
+        risk_difference=rd,
+        rd_ci_low=low,
+        rd_ci_high=high,
+        risk_ratio=float(rr),
+        rr_ci_low=rr_low,
+        rr_ci_high=rr_high,
+        fisher_p=result.fisher_p,
+        detectable_difference=minimal_detectable_difference(k2 / n2, n1, n2, alpha, power),
+        alpha=alpha,
+        power=power,
+        estimand=estimand,
+    )

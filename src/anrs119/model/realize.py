@@ -68,9 +68,33 @@ class ClaimSpec:
     tolerance: float
 
 
+SELECTION_TOLERANCE: dict[str, tuple[str, float]] = {
+    # The criterion that picks the embedded draw among the candidates (assumed, kept from the
+    # first version's registry so the committed trial regenerates byte for byte). It is not the
+    # scorecard's tolerance: that one is computed from the data (anrs119.tolerance). Issue #12
+    # replaces this selection by an exact reconstruction.
+    "primary_w96_il2": ("abs", 5.0),
+    "primary_w96_control": ("abs", 5.0),
+    "primary_w96_p": ("p", 0.05),
+    "cd4_change_w96_il2": ("abs", 15.0),
+    "cd4_change_w96_control": ("abs", 15.0),
+    "cd4_change_w96_p": ("p", 0.05),
+    "vl_change_w96_il2": ("abs", 0.1),
+    "vl_change_w96_control": ("abs", 0.1),
+    "vl_change_w96_p": ("p", 0.05),
+    "lowvl_free_w150_il2": ("abs", 8.0),
+    "lowvl_free_w150_control": ("abs", 8.0),
+    "lowvl_free_w150_p": ("p", 0.05),
+    "lowvl_art_deferral": ("abs", 15.0),
+    "safety_aids_similar": ("similar", 0.05),
+    "safety_death_similar": ("similar", 0.05),
+    "safety_grade34_similar": ("similar", 0.05),
+}
+
+
 def claim_specs(numeric: bool = True) -> tuple[ClaimSpec, ...]:
     """Result claims; ``numeric`` drops the qualitative 'similar' statements."""
-    from anrs119.published import load_claims, parse_tolerance
+    from anrs119.published import load_claims
 
     c = load_claims()
     res = c[c["kind"] == "result"]
@@ -78,15 +102,15 @@ def claim_specs(numeric: bool = True) -> tuple[ClaimSpec, ...]:
         res = res[res["value"].notna()]
     specs = []
     for i, r in res.iterrows():
-        tol = parse_tolerance(str(r["tolerance"]))
+        rule, amount = SELECTION_TOLERANCE.get(str(i), ("none", float("nan")))
         specs.append(
             ClaimSpec(
                 id=str(i),
                 value=float(r["value"]),
                 bound=str(r["bound"]),
                 log_scale=r["statistic"] == "p_value",
-                tolerance_rule=tol.rule,
-                tolerance=float(tol.amount),
+                tolerance_rule=rule,
+                tolerance=amount,
             )
         )
     return tuple(specs)

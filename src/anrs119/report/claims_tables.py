@@ -10,17 +10,20 @@ SOURCE_NAMES = {"S1": "abstract", "S2": "registry"}
 POPULATION_NAMES = {"all": "all randomized", "lowvl": "baseline VL < 4.5 log10"}
 
 
-def describe_tolerance(text: str, unit: str) -> str:
-    """The registry's tolerance rule in words."""
-    tolerance = parse_tolerance(text)
-    if tolerance.rule == "abs":
-        unit_text = " percentage points" if unit == "%" else f" {unit}" if unit else ""
-        return f"within {tolerance.amount:g}{unit_text}"
-    if tolerance.rule == "p":
-        return f"same side of {tolerance.amount:g}"
-    if tolerance.rule == "similar":
-        return f"no difference at the {tolerance.amount:g} level"
-    return ""
+TOLERANCE_NAMES = {
+    "one_patient": "one patient",
+    "one_event": "one event",
+    "neighbouring_order_statistics": "neighbouring order statistics",
+    "one_patient_p": "one patient's change",
+    "neighbouring_event_times": "neighbouring event times",
+    "no_difference_detected": "no difference detected (95% CI)",
+}
+
+
+def describe_tolerance(text: str, unit: str = "") -> str:
+    """The registry's tolerance rule in words (the amount is computed from the data in use)."""
+    rule = parse_tolerance(text).rule
+    return TOLERANCE_NAMES.get(rule, "")
 
 
 def results_table() -> pd.DataFrame:

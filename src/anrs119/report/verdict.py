@@ -1,8 +1,11 @@
 """Judge a reproduced number against its published claim: ``exact``, ``close`` or ``off``.
 
 ``exact``: equal after the paper's own rounding (a bound such as "P < .001" is satisfied).
-``close``: within the registry's tolerance (for P values: the same side of the level).
+``close``: not exact, but changing one patient's outcome or value could give the published
+number (the reach computed by ``anrs119.tolerance`` from the dataset in use).
 ``off``: neither, with the reason.
+A "similar" statement gets its own verdict: ``consistent`` (no difference detected: the 95% CI
+of the risk difference includes 0) or ``inconsistent``; it is never ``exact``.
 """
 
 from __future__ import annotations
@@ -14,11 +17,17 @@ from typing import Literal
 
 import pandas as pd
 
+from anrs119.analysis.safety import SimilarityResult
 from anrs119.published import parse_tolerance
 from anrs119.report.text import fmt_p, fmt_signed
+from anrs119.tolerance import Reach, rounding_interval
 
-Label = Literal["exact", "close", "off"]
-LABELS: tuple[Label, ...] = ("exact", "close", "off")
+Label = Literal["exact", "close", "off", "consistent", "inconsistent"]
+REPRODUCTION_LABELS: tuple[Label, ...] = ("exact", "close", "off")
+SIMILARITY_LABELS: tuple[Label, ...] = ("consistent", "inconsistent")
+LABELS: tuple[Label, ...] = REPRODUCTION_LABELS + SIMILARITY_LABELS
+FAILING: frozenset[str] = frozenset({"off", "inconsistent"})
+"""Verdicts that make ``python -m anrs119 scorecard`` exit non-zero."""
 
 
 @dataclass(frozen=True)
@@ -51,57 +60,89 @@ def format_like(claim: pd.Series, value: float) -> str:
     return f"{round_half_up(value, decimals):.{decimals}f}{unit}"
 
 
-def judge(claim: pd.Series, reproduced: float) -> Verdict:
-    """The verdict for one claim (a registry row) and its reproduced value (printed unit).
+def _target(claim: pd.Series) -> tuple[float, float]:
+    """The reproduced values that print as the published one: [low, high)."""
+    published = float(claim["value"])
+    if claim["bound"] == "<":
+        return -math.inf, published
+    if claim["bound"] == ">":
+        return math.nextafter(published, math.inf), math.inf
+    return rounding_interval(published, int(claim["decimals"]))
 
-    For a ``similar`` claim the reproduced value is the P value of the between-arm comparison.
+
+def is_exact(claim: pd.Series, reproduced: float) -> bool:
+    """Equal after the paper's rounding, or inside the published bound."""
+    published = float(claim["value"])
+    if claim["bound"] == "<":
+        return reproduced < published
+    if claim["bound"] == ">":
+        return reproduced > published
+    return round_half_up(reproduced, int(claim["decimals"])) == published
+
+
+def judge(claim: pd.Series, reproduced: float, reach: Reach | None) -> Verdict:
+    """The verdict for one numeric claim (a registry row), its reproduced value and its reach.
+
+    ``reach`` holds the values one patient's change can give on the dataset in use; without it
+    (a dataset where the reach cannot be computed) nothing short of ``exact`` passes.
     """
+    if claim["statistic"] == "similar":
+        raise ValueError(
+            f"claim {claim.name!r}: rule: a 'similar' statement is judged by "
+            "judge_similar, not judge"
+        )
     if math.isnan(reproduced):
         return Verdict("off", "could not be computed from the dataset")
-    tolerance = parse_tolerance(claim["tolerance"])
-    statistic = claim["statistic"]
-    if statistic == "similar":
-        alpha = tolerance.amount
-        if reproduced >= alpha:
-            return Verdict("exact", f"no difference between arms at the {alpha:g} level")
-        return Verdict("off", f"arms differ ({fmt_p(reproduced)} < {alpha:g})")
-    published = float(claim["value"])
-    decimals = int(claim["decimals"])
-    if statistic == "p_value":
-        return _judge_p(claim["bound"], published, decimals, reproduced, tolerance.amount)
-    if round_half_up(reproduced, decimals) == published:
+    rule = parse_tolerance(claim["tolerance"]).rule
+    if is_exact(claim, reproduced):
+        if claim["bound"] in ("<", ">"):
+            return Verdict("exact", f"{claim['bound']} the published bound {claim['value']:g}")
         return Verdict("exact", "equal after the paper's rounding")
-    difference = reproduced - published
-    if abs(difference) <= tolerance.amount:
-        return Verdict(
-            "close", f"differs by {difference:+.{decimals + 1}f} (tolerance {tolerance.amount:g})"
-        )
-    return Verdict(
-        "off",
-        f"differs by {difference:+.{decimals + 1}f}, beyond the tolerance {tolerance.amount:g}",
+    if reach is None:
+        return Verdict("off", f"not equal, and the one-patient reach ({rule}) is not computed")
+    low, high = _target(claim)
+    if reach.reaches(low, high):
+        return Verdict("close", f"one patient's change reaches it ({reach.detail})")
+    return Verdict("off", f"more than one patient away ({reach.detail})")
+
+
+def judge_similar(claim: pd.Series, result: SimilarityResult | Exception) -> Verdict:
+    """``consistent`` when no difference is detected (the CI of the difference includes 0)."""
+    if claim["statistic"] != "similar":
+        raise ValueError(f"claim {claim.name!r}: rule: judge_similar takes 'similar' statements")
+    if isinstance(result, Exception):
+        return Verdict("inconsistent", f"could not be computed from the dataset ({result})")
+    text = similarity_text(result)
+    if result.difference_detected:
+        return Verdict("inconsistent", f"the arms differ: {text}")
+    return Verdict("consistent", f"no difference detected: {text}")
+
+
+def similarity_text(result: SimilarityResult) -> str:
+    """Counts, risk difference with its CI, risk ratio, Fisher P and the detectable difference."""
+    counts = " vs ".join(f"{k}/{n}" for k, n in zip(result.patients, result.n, strict=True))
+    level = f"{1 - result.alpha:.0%}"
+    rd = (
+        f"difference {100 * result.risk_difference:+.1f} points ({level} CI "
+        f"{100 * result.rd_ci_low:+.1f} to {100 * result.rd_ci_high:+.1f})"
+    )
+    rr = (
+        f"risk ratio {result.risk_ratio:.2f} ({result.rr_ci_low:.2f} to {result.rr_ci_high:.2f})"
+        if math.isfinite(result.risk_ratio)
+        else "risk ratio not defined"
+    )
+    mdd = (
+        f"{100 * result.detectable_difference:.0f} points"
+        if math.isfinite(result.detectable_difference)
+        else "none"
+    )
+    return (
+        f"{counts}; {rd}; {rr}; Fisher {fmt_p(result.fisher_p)}; smallest increase detectable "
+        f"with {result.power:.0%} power: {mdd}"
     )
 
 
-def _judge_p(bound: str, published: float, decimals: int, p: float, alpha: float) -> Verdict:
-    if bound == "<":
-        if p < published:
-            return Verdict("exact", f"below the published bound {published:g}")
-        published_significant = published <= alpha
-    elif bound == ">":
-        if p > published:
-            return Verdict("exact", f"above the published bound {published:g}")
-        published_significant = False
-    else:
-        if round_half_up(p, decimals) == published:
-            return Verdict("exact", "equal after the paper's rounding")
-        published_significant = published < alpha
-    if (p < alpha) == published_significant:
-        side = "below" if published_significant else "at or above"
-        return Verdict("close", f"same conclusion: both {side} {alpha:g}")
-    return Verdict("off", f"opposite conclusion at the {alpha:g} level ({fmt_p(p)})")
-
-
 def verdict_counts(labels: pd.Series) -> dict[str, int]:
-    """How many claims got each verdict, in the order exact, close, off."""
+    """How many claims got each verdict, in the order of ``LABELS``."""
     counts = labels.value_counts()
     return {label: int(counts.get(label, 0)) for label in LABELS}
