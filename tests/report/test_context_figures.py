@@ -102,3 +102,11 @@ def test_consort_markdown_has_every_item_and_links_chapters() -> None:
     counts = cf.consort_counts()
     assert sum(counts.values()) == len(CONSORT_ITEMS)
     assert not math.isnan(counts["cannot be assessed from the abstract"])
+
+
+def test_n_studies_counts_a_registration_once() -> None:
+    trials = load_trials()
+    stalwart = trials[trials["acronym"].str.startswith("STALWART")]
+    assert stalwart["trial"].nunique() == 2 and stalwart["registry_id"].nunique() == 1
+    reports = trials.loc[trials["type"] != "systematic review", "trial"].nunique()
+    assert cf.n_studies(trials) == reports - 1

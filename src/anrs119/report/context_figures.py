@@ -154,7 +154,7 @@ def _clinical_text(rows: pd.DataFrame) -> str:
         if row["measure"] in RATIO_MEASURES:
             return f"{row['endpoint']}: {_ratio_text(row)}"
         return f"{row['endpoint']}, {row['timepoint']}: {_arms_text(row)}, {_p_text(row)}"
-    return "none reported"
+    return "none in the abstract"
 
 
 def comparison_table(trials: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -437,6 +437,14 @@ def _ratio_short(row: pd.Series) -> str:
     return f"{row['value']:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
 
 
+def n_studies(trials: pd.DataFrame | None = None) -> int:
+    """Randomized trials in the registry: reports sharing a registration count once, reviews not."""
+    trials = load_trials() if trials is None else trials
+    trials = trials[trials["type"] != "systematic review"]
+    key = trials["registry_id"].where(trials["registry_id"] != "", trials["trial"])
+    return int(key.nunique())
+
+
 def chapter_numbers(trials: pd.DataFrame | None = None) -> dict[str, str | int]:
     """Every number the evidence chapter's prose quotes, preformatted for ``glue``."""
     trials = load_trials() if trials is None else trials
@@ -445,7 +453,7 @@ def chapter_numbers(trials: pd.DataFrame | None = None) -> dict[str, str | int]:
     counts = verification_counts(trials)
     stalwart = t["stalwart_od_death"]
     return {
-        "n_trials": int(trials.loc[trials["type"] != "systematic review", "trial"].nunique()),
+        "n_trials": n_studies(trials),
         "n_rows": len(trials),
         "n_copy": counts["copy"],
         "n_secondary": counts["secondary"],
@@ -455,7 +463,7 @@ def chapter_numbers(trials: pd.DataFrame | None = None) -> dict[str, str | int]:
         "silcaat_cd4": f"{t['silcaat_cd4', 'value']:g} {t['silcaat_cd4', 'unit']}",
         "esprit_hr": _ratio_short(t["esprit_od_death"]),
         "silcaat_hr": _ratio_short(t["silcaat_od_death"]),
-        "esprit_grade4": f"{t['esprit_grade4', 'value']:.2f} ({_p_text(t['esprit_grade4'])})",
+        "esprit_grade4": f"{t['esprit_grade4', 'value']:.2f}, {_p_text(t['esprit_grade4'])}",
         "stalwart_cd4": f"{t['stalwart_cd4_il2', 'value']:g}",
         "stalwart_cd4_art": f"{t['stalwart_cd4_il2_art', 'value']:g}",
         "stalwart_week": str(t["stalwart_cd4_il2", "timepoint"]),
