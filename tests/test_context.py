@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from anrs119.context import (
     CONSORT_FILE,
     CONSORT_ITEMS,
+    TRIAL_LEVEL_FIELDS,
     TRIAL_TYPES,
     TRIALS_FILE,
     ContextError,
@@ -44,6 +45,7 @@ def test_committed_trials_registry_is_valid_and_typed() -> None:
     assert set(trials["trial"]) >= REQUIRED_TRIALS
     assert set(trials["type"]) <= set(TRIAL_TYPES)
     assert trials["value"].dtype == float and trials["year"].dtype == int
+    assert TRIAL_LEVEL_FIELDS[-1] == "design_quote" and "dose" in TRIAL_LEVEL_FIELDS
 
 
 def test_committed_consort_checklist_is_valid_and_complete() -> None:
@@ -128,7 +130,7 @@ def line_of(table: pd.DataFrame, key: str, column: str = "id") -> int:
         ("vanguard_cd4", "derived", "value=129x13", "derived parses"),
         ("vanguard_cd4", "derived", "n_il2=12+12", "quote contains value"),
         ("vanguard_cd4", "derived", "valu=129-13; n_il2=12+12", "names a numeric field"),
-        ("anrs048_cd4_sc", "regimen", "another", "trial-level fields agree"),
+        ("anrs048_cd4_sc", "dose", "another", "trial-level fields agree"),
     ],
 )
 def test_bad_trial_row_names_file_line_field_and_rule(

@@ -38,7 +38,9 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "n_control",
     "art_status",
     "entry_cd4",
-    "regimen",
+    "dose",
+    "schedule",
+    "cycles",
     "comparator",
     "design_quote",
     "result",
@@ -61,7 +63,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "note",
 )
 # Fields that describe the trial, not one of its results: they must agree on every row of a trial.
-TRIAL_LEVEL_FIELDS: tuple[str, ...] = TRIAL_COLUMNS[1:19]
+TRIAL_LEVEL_FIELDS: tuple[str, ...] = TRIAL_COLUMNS[1 : TRIAL_COLUMNS.index("design_quote") + 1]
 TRIAL_TYPES: tuple[str, ...] = (
     "IL-2 with ART",
     "IL-2 without ART",

@@ -114,6 +114,12 @@ def anrs119_facts() -> Anrs119Facts:
     )
 
 
+def regimen_text(row: pd.Series) -> str:
+    """Dose, schedule and cycles in one phrase, leaving out what the source does not say."""
+    cycles = f"cycles: {row['cycles']}" if row["cycles"] else ""
+    return "; ".join(part for part in (row["dose"], row["schedule"], cycles) if part)
+
+
 def _ratio_text(row: pd.Series) -> str:
     text = f"{MEASURE_LABELS[row['measure']]} {row['value']:.2f}"
     if not math.isnan(row["ci_low"]):
@@ -190,7 +196,7 @@ def comparison_table(trials: pd.DataFrame | None = None) -> pd.DataFrame:
                 "Kind": first["type"],
                 "Randomized": n,
                 "Population": f"{first['art_status']}, CD4 {first['entry_cd4']}",
-                "IL-2 regimen": first["regimen"],
+                "IL-2 regimen": regimen_text(first),
                 "Comparator": first["comparator"],
                 "CD4 contrast": "; ".join(_cd4_text(r) for _, r in cd4.iterrows()) or "none",
                 "Clinical result": _clinical_text(rows),
