@@ -79,6 +79,10 @@ IPCW_RESAMPLES = 400
 about 2,500 person-visits (about 25 ms); 400 keep the markers chapter within seconds, and the
 percentile bounds then rest on 10 replicates beyond each: read them to a few cells/µL."""
 
+MEDIAN_DIFFERENCE_RESAMPLES = 1000
+"""Bootstrap resamples for the difference in medians of the unweighted change readings (each
+resample is two medians: cheap, so the same number as for the deferral)."""
+
 INTERACTION_ENDPOINT = "PRIMARY"
 """The forest plot and the interaction tests use time to the primary composite end point."""
 

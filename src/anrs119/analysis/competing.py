@@ -343,3 +343,16 @@ def cumulative_incidence(
         causes=causes,
         estimand=estimand,
     )
+
+
+def as_adtte(data: pd.DataFrame, paramcd: str = "ARTINIT") -> pd.DataFrame:
+    """ADTTE rows of truncated ART times (deaths censored), for the Kaplan-Meier helpers."""
+    require_columns(data, ["USUBJID", "time", "cause"], "data")
+    return pd.DataFrame(
+        {
+            "USUBJID": data["USUBJID"].to_numpy(),
+            "PARAMCD": paramcd,
+            "AVAL": data["time"].to_numpy(dtype=float),
+            "CNSR": (data["cause"].to_numpy() != ART).astype(int),
+        }
+    )

@@ -122,13 +122,15 @@ def interaction_table(results: Sequence[InteractionResult | Exception]) -> pd.Da
 
 def _p_bracket(low: float, high: float) -> str:
     if np.isclose(low, high):
-        return fmt_p(high).removeprefix("P ").replace("= ", "")
+        return _bare(high)
     if low <= 0:
         return f"at most {fmt_p(high).removeprefix('P = ').removeprefix('P ')}"
     return f"{_bare(low)} to {_bare(high)}"
 
 
 def _bare(p: float) -> str:
+    if p >= 1:
+        return "1"
     text = fmt_p(p)
     return text.removeprefix("P = ").removeprefix("P ")
 
@@ -307,3 +309,82 @@ def cumulative_incidence_plot(result: CumulativeIncidenceResult) -> Figure:
         + "."
     )
     return fig
+
+
+def interaction_sentence(result: InteractionResult, alpha: float = 0.05) -> str:
+    """What the interaction test says, in words that follow the P value (not fixed in advance)."""
+    p = fmt_p(result.wald_p)
+    lo, hi = result.cut.labels
+    hrs = f"{result.hazard_ratios[0]:.2f} ({lo}) and {result.hazard_ratios[1]:.2f} ({hi})"
+    if result.wald_p < alpha:
+        return (
+            f"the hazard ratios, {hrs}, differ more than chance alone would easily explain "
+            f"(interaction {p}): the data point to effect modification by baseline viral load"
+        )
+    return (
+        f"the hazard ratios, {hrs}, do not differ beyond chance (interaction {p}): the data give "
+        "no evidence that IL-2 works differently by baseline viral load, and a large contrast "
+        "within the subgroup is what a common effect produces at that subgroup's control-arm "
+        "risk over the longer horizon; it is not evidence of effect modification"
+    )
+
+
+def subgroup_values(reproducer: Reproducer) -> dict[str, str | int]:
+    """Strings the subgroup chapter glues: interaction, deaths, the old reading, Holm."""
+    from anrs119.analysis.subgroups import cox_interaction
+    from anrs119.reproduce import DEFERRAL_RESAMPLES
+
+    d = reproducer.dataset
+    vl = reproducer.interactions[0]
+    if isinstance(vl, Exception):
+        raise vl
+    common = cox_interaction(d.adsl, d.adtte, "PRIMARY", vl.cut, stratify=False)
+    old_difference, old_by_arm = reproducer.deferral()
+    holm = holm_table(reproducer.multiplicity())
+    lowvl_row = list(reproducer.multiplicity()["id"]).index("lowvl_free_w150_p")
+    return {
+        "vl_reading": interaction_sentence(vl),
+        "vl_interaction_lr": fmt_p(vl.lr_p),
+        "vl_interaction_common": fmt_p(common.wald_p),
+        "n_deaths_before_art": int((reproducer.art_competing["cause"] == DEATH).sum()),
+        "resamples": f"{DEFERRAL_RESAMPLES:,}",
+        "old_il2": _weeks(old_by_arm[ARMS[0]]),
+        "old_control": _weeks(old_by_arm[ARMS[1]]),
+        "old_difference": _weeks(old_difference),
+        "n_tests": len(holm),
+        "lowvl_holm": str(holm.iloc[lowvl_row]["Holm-adjusted, published"]),
+    }
+
+
+def hypothetical_values(reproducer: Reproducer) -> dict[str, str | int]:
+    """Strings the markers chapter glues for the IPCW reading and the off-ART counts."""
+    from anrs119.reproduce import IPCW_RESAMPLES
+
+    hyp = reproducer.cd4_hypothetical
+    t = hyp.table.set_index("group")
+    out: dict[str, str | int] = {
+        "ipcw_diff": f"{hyp.difference:+.0f}",
+        "ipcw_ci": f"{hyp.diff_ci[0]:+.0f} to {hyp.diff_ci[1]:+.0f}",
+        "ipcw_resamples": f"{IPCW_RESAMPLES:,}",
+        "ipcw_failed": hyp.failed_resamples,
+    }
+    for arm, key in zip(ARMS, ("il2", "control"), strict=True):
+        out[f"ipcw_{key}"] = f"{t.at[arm, 'median']:+.0f}"
+        out[f"off_art_{key}"] = int(t.at[arm, "n_analysed"])
+        out[f"randomized_{key}"] = int(t.at[arm, "n_randomized"])
+    return out
+
+
+def multiplicity_values(table: pd.DataFrame) -> dict[str, str | int]:
+    """Counts and the plain-words result of the Holm table for the estimands chapter."""
+    holm = holm_table(table)
+    survive = holm.index[holm["Below .05 after Holm (published)"] == "yes"].tolist()
+    significant = table["p_high"] < 0.05
+    return {
+        "n_tests": len(table),
+        "n_pvalues": int((table["bound"] != ">=").sum()),
+        "n_similar": int((table["bound"] == ">=").sum()),
+        "n_significant": int(significant.sum()),
+        "n_survive": len(survive),
+        "survivors": "; ".join(s[:1].lower() + s[1:] for s in survive) or "none",
+    }
