@@ -388,3 +388,8 @@ def multiplicity_values(table: pd.DataFrame) -> dict[str, str | int]:
         "n_survive": len(survive),
         "survivors": "; ".join(s[:1].lower() + s[1:] for s in survive) or "none",
     }
+
+
+def shown(table: pd.DataFrame):  # -> pandas Styler
+    """The table for the page, with every cell's full text (a DataFrame's HTML cuts at 50)."""
+    return table.style.set_properties(**{"text-align": "left", "vertical-align": "top"})
