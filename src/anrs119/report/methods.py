@@ -346,7 +346,10 @@ def subgroup_values(reproducer: Reproducer) -> dict[str, str | int]:
         "vl_reading": interaction_sentence(vl),
         "vl_interaction_lr": fmt_p(vl.lr_p),
         "vl_interaction_common": fmt_p(common.wald_p),
-        "n_deaths_before_art": int((reproducer.art_competing["cause"] == DEATH).sum()),
+        "deaths_sentence": _deaths_sentence(
+            int((reproducer.art_competing["cause"] == DEATH).sum()), reproducer.design.subgroup_week
+        ),
+        "old_reading": _old_reading_sentence(old_by_arm[ARMS[0]], reproducer.design.subgroup_week),
         "resamples": f"{DEFERRAL_RESAMPLES:,}",
         "old_il2": _weeks(old_by_arm[ARMS[0]]),
         "old_control": _weeks(old_by_arm[ARMS[1]]),
@@ -386,10 +389,40 @@ def multiplicity_values(table: pd.DataFrame) -> dict[str, str | int]:
         "n_similar": int((table["bound"] == ">=").sum()),
         "n_significant": int(significant.sum()),
         "n_survive": len(survive),
-        "survivors": "; ".join(s[:1].lower() + s[1:] for s in survive) or "none",
+        "survivors": "; ".join(survive) or "none",
     }
 
 
 def shown(table: pd.DataFrame):  # -> pandas Styler
     """The table for the page, with every cell's full text (a DataFrame's HTML cuts at 50)."""
-    return table.style.set_properties(**{"text-align": "left", "vertical-align": "top"})
+    # The Styler writes cells as raw HTML: escape them, or "P < .001" loses its "< .001".
+    return (
+        table.style.format(escape="html")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .set_properties(**{"text-align": "left", "vertical-align": "top"})
+    )
+
+
+def _deaths_sentence(deaths: int, week: int) -> str:
+    if deaths == 0:
+        return (
+            f"In this subgroup no patient died before ART by week {week}, so the two estimates "
+            "coincide here; on other data they need not"
+        )
+    return (
+        f"In this subgroup {deaths} patient{'s' if deaths > 1 else ''} died before ART by week "
+        f"{week}, so the Aalen-Johansen incidence of ART lies below one minus the Kaplan-Meier "
+        "curve"
+    )
+
+
+def _old_reading_sentence(il2_value: float, week: int) -> str:
+    if np.isfinite(il2_value) and il2_value > week:
+        return (
+            f"The IL-2 value lies beyond week {week}, so that reading rests on data the paper's "
+            "horizon excludes, and the truncated table above is the one to believe"
+        )
+    if not np.isfinite(il2_value):
+        return "Even on all follow-up the IL-2 value is not reached"
+    return f"Both values lie within week {week}, so it agrees with the truncated reading"
