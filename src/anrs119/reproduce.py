@@ -401,7 +401,9 @@ def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
         "composite",
         "each is a component of the end point",
     )
-    death_composite = IntercurrentEvent("death", "composite", "counted as a failure")
+    death_while_alive = IntercurrentEvent(
+        "death", "while on treatment: while alive", "a patient who died has no value: left out"
+    )
     change = CHANGE_STRATEGIES[CHANGE_READING]
     change_missing = (
         f"no off-ART value at week {week} (on ART, missed visit, follow-up ended): left out "
@@ -441,7 +443,7 @@ def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
                 population=f"randomized patients with an analysable week-{week} value ({all_n} "
                 "randomized)",
                 variable=f"{label} at week {week} minus baseline",
-                intercurrent=(change, death_composite),
+                intercurrent=(change, death_while_alive),
                 missing_data=change_missing,
                 summary_measure="median change by arm",
                 test=f"Wilcoxon rank-sum ({WILCOXON_METHOD}, continuity corrected)",
