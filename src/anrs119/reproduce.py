@@ -29,7 +29,12 @@ from anrs119.analysis.endpoints import (
     event_proportions,
 )
 from anrs119.analysis.estimands import Estimand, IntercurrentEvent, SapEstimand
-from anrs119.analysis.hypothetical import HypotheticalChangeResult, ipcw_change
+from anrs119.analysis.hypothetical import (
+    HypotheticalChangeResult,
+    MixedModelResult,
+    ipcw_change,
+    mixed_model_change,
+)
 from anrs119.analysis.longitudinal import ChangeResult, Reading, change_from_baseline
 from anrs119.analysis.multiplicity import holm_sensitivity, reported_tests
 from anrs119.analysis.safety import PatientCountResult, patients_with_ae, patients_with_tte_event
@@ -272,6 +277,12 @@ class Reproducer:
             resamples=IPCW_RESAMPLES,
             seed=BOOTSTRAP_SEED,
         )
+
+    @cached_property
+    def cd4_mixed_model(self) -> MixedModelResult:
+        """Week-96 mean CD4 change had no one started ART (mixed model of pre-ART values)."""
+        d = self.dataset
+        return mixed_model_change(d.adsl, d.adlb, "CD4", self.design.primary_week)
 
     @cached_property
     def interactions(self) -> list[InteractionResult | Exception]:

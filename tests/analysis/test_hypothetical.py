@@ -139,3 +139,25 @@ def test_median_difference_ci_brackets_the_estimate() -> None:
         rng.normal(10, 5, 50), rng.normal(0, 5, 50), resamples=300, seed=1
     )
     assert low < est < high
+
+
+def test_mixed_model_on_complete_balanced_data_gives_the_cell_means() -> None:
+    # Same visits for everyone: GLS with saturated arm x visit means returns the cell means.
+    from anrs119.analysis.hypothetical import mixed_model_change
+
+    rng = np.random.default_rng(TEST_SEED)
+    adsl = pd.DataFrame({"USUBJID": [f"P{i}" for i in range(40)], "ARM": ["IL-2", "Control"] * 20})
+    rows = []
+    for uid, arm in zip(adsl["USUBJID"], adsl["ARM"], strict=True):
+        level, slope = rng.normal(0, 30), rng.normal(0, 20)
+        for v in (4, 8, 12):
+            effect = 40 if arm == "IL-2" else -20
+            chg = level + slope * v / 52 + effect * v / 12 + rng.normal(0, 10)
+            rows.append({"USUBJID": uid, "PARAMCD": "CD4", "AVISITN": v, "CHG": chg, "ONART": "N"})
+    adlb = pd.DataFrame(rows)
+    result = mixed_model_change(adsl, adlb, "CD4", 12)
+    last = adlb[adlb["AVISITN"] == 12].merge(adsl, on="USUBJID")
+    means = last.groupby("ARM")["CHG"].mean()
+    assert result.means["IL-2"] == pytest.approx(means["IL-2"], abs=1e-6)
+    assert result.means["Control"] == pytest.approx(means["Control"], abs=1e-6)
+    assert result.diff_ci[0] < result.difference < result.diff_ci[1]

@@ -196,7 +196,8 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
                 "Reading": reading,
                 "Strategy (ICH E9(R1))": CHANGE_STRATEGIES[reading].strategy,
                 **{f"{arm}: median (n)": _median_n(medians, arm) for arm in ARMS},
-                "Difference in medians (95% CI)": f"{diff:+.0f} ({low:+.0f} to {high:+.0f})",
+                "Summary": "difference in medians (bootstrap CI)",
+                "Difference (95% CI)": f"{diff:+.0f} ({low:+.0f} to {high:+.0f})",
             }
         )
     hyp = reproducer.cd4_hypothetical
@@ -209,8 +210,23 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
                 f"{arm}: median (n)": f"{t.at[arm, 'median']:+.0f} ({int(t.at[arm, 'n_analysed'])})"
                 for arm in ARMS
             },
-            "Difference in medians (95% CI)": f"{hyp.difference:+.0f} "
+            "Summary": "difference in weighted medians (bootstrap CI)",
+            "Difference (95% CI)": f"{hyp.difference:+.0f} "
             f"({hyp.diff_ci[0]:+.0f} to {hyp.diff_ci[1]:+.0f})",
+        }
+    )
+    mm = reproducer.cd4_mixed_model
+    rows.append(
+        {
+            "Reading": "mixed model (hypothetical)",
+            "Strategy (ICH E9(R1))": "hypothetical: mixed model of the pre-ART values",
+            **{
+                f"{arm}: median (n)": f"mean {mm.means[arm]:+.0f} (all with a value)"
+                for arm in ARMS
+            },
+            "Summary": "difference in model means (Wald CI)",
+            "Difference (95% CI)": f"{mm.difference:+.0f} "
+            f"({mm.diff_ci[0]:+.0f} to {mm.diff_ci[1]:+.0f})",
         }
     )
     return pd.DataFrame(rows).set_index("Reading")
@@ -370,6 +386,9 @@ def hypothetical_values(reproducer: Reproducer) -> dict[str, str | int]:
         "ipcw_ci": f"{hyp.diff_ci[0]:+.0f} to {hyp.diff_ci[1]:+.0f}",
         "ipcw_resamples": f"{IPCW_RESAMPLES:,}",
         "ipcw_failed": hyp.failed_resamples,
+        "mm_diff": f"{reproducer.cd4_mixed_model.difference:+.0f}",
+        "mm_ci": "{:+.0f} to {:+.0f}".format(*reproducer.cd4_mixed_model.diff_ci),
+        "mm_patients": reproducer.cd4_mixed_model.n_patients,
     }
     for arm, key in zip(ARMS, ("il2", "control"), strict=True):
         out[f"ipcw_{key}"] = f"{t.at[arm, 'median']:+.0f}"
