@@ -161,3 +161,21 @@ def test_mixed_model_on_complete_balanced_data_gives_the_cell_means() -> None:
     assert result.means["IL-2"] == pytest.approx(means["IL-2"], abs=1e-6)
     assert result.means["Control"] == pytest.approx(means["Control"], abs=1e-6)
     assert result.diff_ci[0] < result.difference < result.diff_ci[1]
+
+
+def test_weights_on_the_embedded_data_match_statsmodels_glm() -> None:
+    from anrs119.analysis.hypothetical import DENOMINATOR_TERMS, NUMERATOR_TERMS
+    from anrs119.data import load_dataset
+
+    d = load_dataset()
+    pv = person_visits(subject_histories(d.adsl, d.adlb, d.adtte, "CD4", 96))
+    ours = stabilised_weights(pv)
+    y = pv["censored"].to_numpy(float)
+    log_ratio = np.zeros(len(pv))
+    for sign, terms in ((1.0, NUMERATOR_TERMS), (-1.0, DENOMINATOR_TERMS)):
+        x = sm.add_constant(pv[list(terms)].to_numpy(float), has_constant="add")
+        p = sm.GLM(y, x, family=sm.families.Binomial()).fit().predict(x)
+        log_ratio += sign * np.log1p(-p)
+    kept = y == 0
+    expected = np.exp(pd.Series(log_ratio[kept]).groupby(pv["subject"].to_numpy()[kept]).sum())
+    assert ours.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-6)
