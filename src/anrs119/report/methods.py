@@ -195,7 +195,7 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
             {
                 "Reading": reading,
                 "Strategy (ICH E9(R1))": CHANGE_STRATEGIES[reading].strategy,
-                **{f"{arm}: median (n)": _median_n(medians, arm) for arm in ARMS},
+                **{f"{arm}: estimate (n)": _median_n(medians, arm) for arm in ARMS},
                 "Summary": "difference in medians (bootstrap CI)",
                 "Difference (95% CI)": f"{diff:+.0f} ({low:+.0f} to {high:+.0f})",
             }
@@ -207,7 +207,7 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
             "Reading": "IPCW (hypothetical)",
             "Strategy (ICH E9(R1))": "hypothetical: inverse probability of censoring weights",
             **{
-                f"{arm}: median (n)": f"{t.at[arm, 'median']:+.0f} ({int(t.at[arm, 'n_analysed'])})"
+                f"{arm}: estimate (n)": f"{t.at[arm, 'median']:+.0f} ({t.at[arm, 'n_analysed']})"
                 for arm in ARMS
             },
             "Summary": "difference in weighted medians (bootstrap CI)",
@@ -221,7 +221,7 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
             "Reading": "mixed model (hypothetical)",
             "Strategy (ICH E9(R1))": "hypothetical: mixed model of the pre-ART values",
             **{
-                f"{arm}: median (n)": f"mean {mm.means[arm]:+.0f} (all with a value)"
+                f"{arm}: estimate (n)": f"mean {mm.means[arm]:+.0f} (all with a value)"
                 for arm in ARMS
             },
             "Summary": "difference in model means (Wald CI)",
