@@ -68,3 +68,11 @@ def test_figures_carry_alt_text_with_the_numbers() -> None:
     )
     assert rows["interaction_p"].notna().sum() == 2 * len(REPRODUCER.interactions)
     assert "interaction P values" in methods.interaction_forest(rows).alt_text
+
+
+def test_subgroup_values_survive_an_interaction_that_cannot_be_fitted() -> None:
+    reproducer = Reproducer(REPRODUCER.dataset)
+    reproducer.__dict__["interactions"] = [ValueError("adsl: column BVLLOG: rule: x")]
+    values = methods.subgroup_values(reproducer)
+    assert "cannot be estimated" in values["vl_reading"]
+    assert values["vl_interaction_lr"] == "not computed"

@@ -352,16 +352,24 @@ def subgroup_values(reproducer: Reproducer) -> dict[str, str | int]:
 
     d = reproducer.dataset
     vl = reproducer.interactions[0]
-    if isinstance(vl, Exception):
-        raise vl
-    common = cox_interaction(d.adsl, d.adtte, "PRIMARY", vl.cut, stratify=False)
     old_difference, old_by_arm = reproducer.deferral()
+    if isinstance(vl, Exception):  # e.g. a level without events in another dataset
+        interaction = {
+            "vl_reading": f"the interaction cannot be estimated ({vl})",
+            "vl_interaction_lr": "not computed",
+            "vl_interaction_common": "not computed",
+        }
+    else:
+        common = cox_interaction(d.adsl, d.adtte, "PRIMARY", vl.cut, stratify=False)
+        interaction = {
+            "vl_reading": interaction_sentence(vl),
+            "vl_interaction_lr": fmt_p(vl.lr_p),
+            "vl_interaction_common": fmt_p(common.wald_p),
+        }
     holm = holm_table(reproducer.multiplicity())
     lowvl_row = list(reproducer.multiplicity()["id"]).index("lowvl_free_w150_p")
     return {
-        "vl_reading": interaction_sentence(vl),
-        "vl_interaction_lr": fmt_p(vl.lr_p),
-        "vl_interaction_common": fmt_p(common.wald_p),
+        **interaction,
         "deaths_sentence": _deaths_sentence(
             int((reproducer.art_competing["cause"] == DEATH).sum()), reproducer.design.subgroup_week
         ),
