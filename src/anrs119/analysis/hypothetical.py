@@ -257,7 +257,7 @@ class HypotheticalChangeResult:
     paramcd: str
     week: int
     table: pd.DataFrame
-    """Columns: group, n_randomized, n_off_art, n_analysed, median, ci_low, ci_high,
+    """Columns: group, n_randomized, n_analysed (off ART with a value), median, ci_low, ci_high,
     unweighted_median, weight_min, weight_max, weight_mean."""
     difference: float
     diff_ci: tuple[float, float]
