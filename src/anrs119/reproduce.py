@@ -15,15 +15,30 @@ from functools import cached_property
 import pandas as pd
 
 from anrs119 import ARMS
+from anrs119.analysis.competing import (
+    CumulativeIncidenceResult,
+    DeferralReading,
+    art_competing_data,
+    cumulative_incidence,
+    deferral_readings,
+)
 from anrs119.analysis.endpoints import (
     ProportionsResult,
     TwoByTwoResult,
     compare_event_proportions,
     event_proportions,
 )
-from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.estimands import Estimand, IntercurrentEvent, SapEstimand
+from anrs119.analysis.hypothetical import (
+    HypotheticalChangeResult,
+    MixedModelResult,
+    ipcw_change,
+    mixed_model_change,
+)
 from anrs119.analysis.longitudinal import ChangeResult, Reading, change_from_baseline
+from anrs119.analysis.multiplicity import holm_sensitivity, reported_tests
 from anrs119.analysis.safety import PatientCountResult, patients_with_ae, patients_with_tte_event
+from anrs119.analysis.subgroups import InteractionResult, cox_interaction, prespecified_cut_points
 from anrs119.analysis.survival import (
     KaplanMeierResult,
     LogRankResult,
@@ -33,6 +48,8 @@ from anrs119.analysis.survival import (
 from anrs119.data import Dataset
 from anrs119.design import TrialDesign, trial_design
 from anrs119.paths import FORENSIC_DIR
+from anrs119.published import load_claims
+from anrs119.seeds import BOOTSTRAP_SEED
 
 # ---- the readings of the abstract used for the headline numbers (alternatives in the chapters)
 
@@ -57,6 +74,22 @@ patients free of the end point at week 150 the median is not reached (see the su
 
 SAFETY_WEEK = 96
 """Safety events counted through the primary analysis period."""
+
+DEFERRAL_RESAMPLES = 1000
+"""Bootstrap resamples for the CIs of the deferral readings: enough for stable 2.5th and 97.5th
+percentiles (25 replicates beyond each bound) while the subgroup chapter builds in seconds."""
+
+IPCW_RESAMPLES = 400
+"""Bootstrap resamples for the IPCW change at week 96. Each refits two pooled logistic models on
+about 2,500 person-visits (about 25 ms); 400 keep the markers chapter within seconds, and the
+percentile bounds then rest on 10 replicates beyond each: read them to a few cells/µL."""
+
+MEDIAN_DIFFERENCE_RESAMPLES = 1000
+"""Bootstrap resamples for the difference in medians of the unweighted change readings (each
+resample is two medians: cheap, so the same number as for the deferral)."""
+
+INTERACTION_ENDPOINT = "PRIMARY"
+"""The forest plot and the interaction tests use time to the primary composite end point."""
 
 AIDS_EVENT = "AIDS-defining event"
 DEATH_PARAM = "DEATH"
@@ -210,6 +243,68 @@ class Reproducer:
         by_arm = {arm: km.quantile(arm, quantile)[0] for arm in ARMS}
         return by_arm[ARMS[0]] - by_arm[ARMS[1]], by_arm
 
+    # ---- methods readings (subgroups, multiplicity, estimands, competing risks)
+
+    @cached_property
+    def art_competing(self) -> pd.DataFrame:
+        """Low-VL subgroup: time to ART with death competing, truncated at the subgroup week."""
+        return art_competing_data(self.subgroup.adsl, self.dataset.adtte, self.design.subgroup_week)
+
+    @cached_property
+    def art_incidence(self) -> CumulativeIncidenceResult:
+        return cumulative_incidence(self.art_competing, self.design.subgroup_week)
+
+    @cached_property
+    def deferral_bootstrap(self) -> list[DeferralReading]:
+        """Every reading of the deferral, follow-up cut at the subgroup week, with bootstrap CIs."""
+        return deferral_readings(
+            self.art_competing,
+            self.design.subgroup_week,
+            resamples=DEFERRAL_RESAMPLES,
+            seed=BOOTSTRAP_SEED,
+        )
+
+    @cached_property
+    def cd4_hypothetical(self) -> HypotheticalChangeResult:
+        """Week-96 CD4 change had no one started ART (IPCW for ART start)."""
+        d = self.dataset
+        return ipcw_change(
+            d.adsl,
+            d.adlb,
+            d.adtte,
+            "CD4",
+            self.design.primary_week,
+            resamples=IPCW_RESAMPLES,
+            seed=BOOTSTRAP_SEED,
+        )
+
+    @cached_property
+    def cd4_mixed_model(self) -> MixedModelResult:
+        """Week-96 mean CD4 change had no one started ART (mixed model of pre-ART values)."""
+        d = self.dataset
+        return mixed_model_change(d.adsl, d.adlb, "CD4", self.design.primary_week)
+
+    @cached_property
+    def interactions(self) -> list[InteractionResult | Exception]:
+        """Treatment x subgroup interaction at the pre-specified cut points (primary end point)."""
+        out: list[InteractionResult | Exception] = []
+        for cut in prespecified_cut_points(self.design.subgroup_vl_cutoff):
+            try:
+                d = self.dataset
+                out.append(cox_interaction(d.adsl, d.adtte, INTERACTION_ENDPOINT, cut))
+            except ValueError as err:  # a level without events or without one arm
+                out.append(err)
+        return out
+
+    def multiplicity(self) -> pd.DataFrame:
+        """The abstract's tests, Holm-adjusted: published P (as bounds) and reproduced P."""
+        reproduced = {key: r.value for key, r in self.all().items()}
+        return holm_sensitivity(reported_tests(load_claims().reset_index()), reproduced)
+
+    def sap(self) -> list[SapEstimand]:
+        """The estimand of every result claim, SAP-style, from the readings named above."""
+        return sap_estimands(self)
+
     def all(self) -> dict[str, Reproduction]:
         """Every result claim of the registry, reproduced."""
         out: dict[str, Reproduction] = {}
@@ -278,3 +373,144 @@ class Reproducer:
 
 
 _MISSING = Estimand("not computed", "not computed", "not computed", "not computed")
+
+
+CHANGE_STRATEGIES: dict[str, IntercurrentEvent] = {
+    "observed": IntercurrentEvent(
+        "ART initiation", "treatment policy", "values on ART are used as measured"
+    ),
+    "off_art": IntercurrentEvent(
+        "ART initiation",
+        "hypothetical: naive",
+        "values after ART start are dropped and the analysis keeps the patients still off ART, "
+        "which conditions on a post-randomization variable that IL-2 affects",
+    ),
+    "last_before_art": IntercurrentEvent(
+        "ART initiation",
+        "while on treatment: last value before ART",
+        "the last value before ART (possibly the baseline) stands for the visit",
+    ),
+}
+"""How each reading of the marker changes handles ART (ICH E9(R1) names)."""
+
+
+def _n_text(adsl: pd.DataFrame) -> str:
+    counts = adsl["ARM"].value_counts()
+    return ", ".join(f"{arm} n={int(counts.get(arm, 0))}" for arm in ARMS)
+
+
+def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
+    """One SAP row per result claim (the registry's ``claim`` groups), in the registry's order."""
+    design = reproducer.design
+    adsl = reproducer.dataset.adsl
+    all_n = _n_text(adsl)
+    low_n = _n_text(reproducer.subgroup.adsl)
+    cut = f"{design.subgroup_vl_cutoff:g}"
+    week, sub_week = design.primary_week, design.subgroup_week
+    composite = IntercurrentEvent(
+        "ART initiation, AIDS-defining event, death",
+        "composite",
+        "each is a component of the end point",
+    )
+    death_while_alive = IntercurrentEvent(
+        "death", "while on treatment: while alive", "a patient who died has no value: left out"
+    )
+    change = CHANGE_STRATEGIES[CHANGE_READING]
+    change_missing = (
+        f"no off-ART value at week {week} (on ART, missed visit, follow-up ended): left out "
+        "(complete case)"
+        if CHANGE_READING == "off_art"
+        else f"no value at week {week}: left out (complete case)"
+    )
+    crude = PRIMARY_PROPORTION == "crude"
+    safety_policy = IntercurrentEvent(
+        "ART initiation", "treatment policy", "events are counted whether on ART or not"
+    )
+    safety_missing = (
+        f"patients followed less than {SAFETY_WEEK} weeks count as event-free (crude count over "
+        "the randomized)"
+    )
+    return [
+        SapEstimand(
+            claim="primary_w96",
+            label=f"Primary end point through week {week}",
+            population=f"all randomized ({all_n})",
+            variable=f"first of CD4 < {design.endpoint_cd4_threshold:g} cells/µL, ART initiation, "
+            f"AIDS-defining event or death, by week {week}",
+            intercurrent=(composite,),
+            missing_data=(
+                f"event-free patients whose follow-up ended before week {week} count as "
+                "event-free (crude proportion over the randomized)"
+                if crude
+                else "Kaplan-Meier: censored at the end of follow-up (independent censoring)"
+            ),
+            summary_measure=f"proportion with the end point by arm ({PRIMARY_PROPORTION})",
+            test=primary_test_label(),
+        ),
+        *[
+            SapEstimand(
+                claim=f"{key}_change_w96",
+                label=f"{label} change from baseline at week {week}",
+                population=f"randomized patients with an analysable week-{week} value ({all_n} "
+                "randomized)",
+                variable=f"{label} at week {week} minus baseline",
+                intercurrent=(change, death_while_alive),
+                missing_data=change_missing,
+                summary_measure="median change by arm",
+                test=f"Wilcoxon rank-sum ({WILCOXON_METHOD}, continuity corrected)",
+            )
+            for key, label in (("cd4", "CD4 count"), ("vl", "plasma HIV RNA (log10)"))
+        ],
+        SapEstimand(
+            claim="lowvl_free_w150",
+            label=f"Low viral load: free of the primary end point through week {sub_week}",
+            population=f"subgroup with baseline viral load < {cut} log10 copies/mL ({low_n})",
+            variable=f"time to the primary composite end point, read at week {sub_week}",
+            intercurrent=(composite,),
+            missing_data="censored at the end of follow-up (Kaplan-Meier; independent censoring, "
+            "late entrants contribute until their data cut-off)",
+            summary_measure=f"Kaplan-Meier proportion free of the end point at week {sub_week}",
+            test="log-rank" if LOWVL_TEST == "logrank" else LOWVL_TEST,
+        ),
+        SapEstimand(
+            claim="lowvl_art_deferral",
+            label="Low viral load: deferral of ART initiation",
+            population=f"subgroup with baseline viral load < {cut} log10 copies/mL ({low_n})",
+            variable=f"time to ART initiation, follow-up up to week {sub_week}",
+            intercurrent=(
+                IntercurrentEvent(
+                    "death before ART",
+                    "hypothetical",
+                    "censored, as if death could not happen (Kaplan-Meier); the Aalen-Johansen "
+                    "reading treats it as a competing event instead",
+                ),
+                IntercurrentEvent(
+                    "CD4 < 300, AIDS-defining event",
+                    "treatment policy",
+                    "ignored: time to ART is followed whatever came first",
+                ),
+            ),
+            missing_data="censored at the end of follow-up or at week "
+            f"{sub_week}, whichever comes first",
+            summary_measure=f"difference in the {100 * DEFERRAL_QUANTILE:g}th percentile of time "
+            "to ART (IL-2 minus Control)",
+            test="none reported (percentile bootstrap CI in this book)",
+        ),
+        *[
+            SapEstimand(
+                claim=key,
+                label=f"{label} through week {SAFETY_WEEK}",
+                population=f"all randomized ({all_n})",
+                variable=f"at least one {label.lower()} by week {SAFETY_WEEK}",
+                intercurrent=(safety_policy,),
+                missing_data=safety_missing,
+                summary_measure="patients with the event by arm",
+                test="Fisher's exact (the abstract's \"similar\" read as P >= .05)",
+            )
+            for key, label in (
+                ("safety_aids_similar", "AIDS-defining event"),
+                ("safety_death_similar", "Death"),
+                ("safety_grade34_similar", "Grade 3 or 4 adverse event"),
+            )
+        ],
+    ]

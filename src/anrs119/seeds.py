@@ -20,3 +20,7 @@ TEST_SEED: int = 12345
 
 FORENSIC_SEED: int = 150
 """Event-time patterns in the forensic chapter's log-rank sensitivity check (week 150)."""
+
+BOOTSTRAP_SEED: int = 2009_206
+"""Percentile bootstraps of the methods chapters (deferral readings, IPCW change); the paper's
+year and first page."""

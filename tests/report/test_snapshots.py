@@ -17,7 +17,7 @@ import pytest
 
 from anrs119.data import load_dataset
 from anrs119.design import trial_design
-from anrs119.report import results
+from anrs119.report import methods, results
 from anrs119.report.participants import arm_flows, baseline_table, flow_table
 from anrs119.report.scorecard import scorecard
 from anrs119.reproduce import Reproducer, primary_test_name
@@ -51,6 +51,12 @@ def _tables() -> dict[str, Callable[[], pd.DataFrame]]:
         "subgroup_forest": lambda: results.forest_rows(
             dataset, results.baseline_subgroups(dataset.adsl, design)
         ).round(4),
+        "subgroup_interaction": lambda: methods.interaction_table(reproducer.interactions),
+        "subgroup_deferral_ci": lambda: methods.deferral_table(
+            reproducer.deferral_bootstrap, design.subgroup_week
+        ),
+        "estimands_sap": lambda: methods.sap_display(reproducer.sap()),
+        "estimands_holm": lambda: methods.holm_table(reproducer.multiplicity()),
         "safety_events": lambda: results.safety_table(reproducer),
         "safety_ae": lambda: results.ae_display(dataset),
         "scorecard": lambda: scorecard(dataset, reproducer=reproducer).drop(columns="value"),

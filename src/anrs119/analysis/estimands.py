@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -26,3 +29,66 @@ class Estimand:
             f"{self.summary_measure} of {self.variable} in {self.population}; "
             f"intercurrent events: {self.intercurrent_event_strategy}"
         )
+
+
+STRATEGIES: tuple[str, ...] = (
+    "treatment policy",
+    "composite",
+    "hypothetical",
+    "while on treatment",
+    "principal stratum",
+)
+"""The five intercurrent-event strategies of ICH E9(R1)."""
+
+
+@dataclass(frozen=True)
+class IntercurrentEvent:
+    """One intercurrent event and how an estimand handles it (an ICH E9(R1) strategy)."""
+
+    event: str
+    strategy: str
+    """One of :data:`STRATEGIES`, possibly qualified after a colon (e.g. "hypothetical: naive")."""
+    how: str
+
+    def __post_init__(self) -> None:
+        if self.strategy.split(":")[0] not in STRATEGIES:
+            raise ValueError(
+                f"intercurrent event {self.event!r}: strategy {self.strategy!r}: rule: one of "
+                f"{list(STRATEGIES)} (optionally qualified after a colon)"
+            )
+
+    def describe(self) -> str:
+        return f"{self.event}: {self.strategy} ({self.how})"
+
+
+@dataclass(frozen=True)
+class SapEstimand:
+    """A statistical-analysis-plan row: what one claim's numbers estimate, and how tested."""
+
+    claim: str
+    label: str
+    population: str
+    variable: str
+    intercurrent: tuple[IntercurrentEvent, ...]
+    missing_data: str
+    summary_measure: str
+    test: str
+
+
+def sap_table(entries: Sequence[SapEstimand]) -> pd.DataFrame:
+    """One row per claim with the six attributes (intercurrent events joined by "; ")."""
+    return pd.DataFrame(
+        [
+            {
+                "claim": e.claim,
+                "label": e.label,
+                "population": e.population,
+                "variable": e.variable,
+                "intercurrent_events": "; ".join(i.describe() for i in e.intercurrent),
+                "missing_data": e.missing_data,
+                "summary_measure": e.summary_measure,
+                "test": e.test,
+            }
+            for e in entries
+        ]
+    )
