@@ -57,6 +57,13 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operating(args: argparse.Namespace) -> int:
+    from anrs119.model.operating import base_parameters, write_operating
+
+    print(f"wrote {write_operating(base_parameters(), progress=not args.quiet)}")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from anrs119.data import validate_main
 
@@ -74,6 +81,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "forensic": ("re-derive the arm sizes and counts -> data/forensic/allocation.json", _forensic),
     "calibrate": ("fit the synthetic-trial model to the claims -> data/model/", _calibrate),
     "data": ("regenerate the embedded synthetic ADaM tables -> data/synthetic/", _data),
+    "operating": (
+        "simulate power, type I error and coverage -> data/model/operating.csv",
+        _operating,
+    ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
     "scorecard": ("compare every claim with its reproduction; exit 1 if any is off", _scorecard),
     "cache-guard": ("empty the build caches if src/ or data/ changed", _cache_guard),
@@ -94,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "claims":
             command.add_argument("--results-only", action="store_true", help="omit design facts")
-        elif name == "data":
+        elif name in ("data", "operating"):
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")

@@ -20,3 +20,6 @@ TEST_SEED: int = 12345
 
 FORENSIC_SEED: int = 150
 """Event-time patterns in the forensic chapter's log-rank sensitivity check (week 150)."""
+
+OPERATING_SEED: int = 2009_0706
+"""Replicate trials of the operating-characteristics scenarios (power, type I error, coverage)."""
