@@ -56,6 +56,7 @@ data: $(STAMP)  ## regenerate data/forensic, data/model and data/synthetic from 
 	$(BIN)/python -m anrs119 forensic
 	$(BIN)/python -m anrs119 calibrate
 	$(BIN)/python -m anrs119 data
+	$(BIN)/python -m anrs119 operating
 
 lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (exact pins with hashes)
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --extra dev \

@@ -58,6 +58,13 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operating(args: argparse.Namespace) -> int:
+    from anrs119.model.operating import base_parameters, write_operating
+
+    print(f"wrote {write_operating(base_parameters(), progress=not args.quiet)}")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from anrs119.data import validate_main
 
@@ -77,6 +84,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "data": (
         "regenerate the embedded synthetic ADaM tables -> data/synthetic/ (CSV and xpt/)",
         _data,
+    ),
+    "operating": (
+        "simulate power, type I error and coverage -> data/model/operating.csv",
+        _operating,
     ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
     "scorecard": (
@@ -101,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "claims":
             command.add_argument("--results-only", action="store_true", help="omit design facts")
-        elif name == "data":
+        elif name in ("data", "operating"):
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")

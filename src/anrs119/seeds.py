@@ -24,3 +24,6 @@ FORENSIC_SEED: int = 150
 BOOTSTRAP_SEED: int = 2009_206
 """Percentile bootstraps of the methods chapters (deferral readings, IPCW change); the paper's
 year and first page."""
+
+OPERATING_SEED: int = 2009_0706
+"""Replicate trials of the operating-characteristics scenarios (power, type I error, coverage)."""
