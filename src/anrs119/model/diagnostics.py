@@ -88,6 +88,7 @@ READING_LABELS: dict[str, str] = {
     "lowvl_art_deferral": "ART deferral: difference in 25th percentiles (used)",
     "lowvl_art_deferral:median": "ART deferral: difference in medians",
     "lowvl_art_deferral:rmst": "ART deferral: RMST difference to week 150",
+    "lowvl_art_deferral:exp_median": "ART deferral: exponential fit to week 150, medians",
     "lowvl_free_w150_control": "Low-VL control free at week 150: Kaplan-Meier (used)",
     "lowvl_free_w150_control:crude": "Low-VL control free at week 150: crude",
 }
@@ -303,6 +304,7 @@ def chapter_numbers(
         "mo_long_median": _f(long_deferral["median"]),
         "mo_long_q25": _f(long_deferral["q25"]),
         "mo_rmst": _f(cal["expected_readings"]["lowvl_art_deferral:rmst"]),
+        "mo_exp_median": _f(cal["expected_readings"]["lowvl_art_deferral:exp_median"]),
         "mo_z_tol": f"{Z_TOLERANCE:g}",
         "mo_max_abs_z": _f(max(abs(v) for v in z.values()), 1),
         "mo_exp_prim_ctl": _f(cal["expected"]["primary_w96_control"]),

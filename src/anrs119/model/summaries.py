@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
+from numba import njit, prange
 from scipy import stats
 
 from anrs119.model.simulate import Trials
@@ -167,53 +169,108 @@ def chi2_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray, yat
     return np.where(degenerate, 1.0, stats.chi2.sf(stat, 1))
 
 
+@lru_cache(maxsize=4096)
+def _fisher_table(a: int, b: int) -> np.ndarray:
+    """Two-sided Fisher P for every table with row sizes (a, b): indexed [e1, e1 + e2]."""
+    x = np.arange(a + 1)
+    k = np.arange(a + b + 1)
+    pmf = stats.hypergeom.pmf(x[None, :], a + b, k[:, None], a)  # (k, x)
+    out = np.empty((a + 1, a + b + 1))
+    for e1 in range(a + 1):
+        p_obs = pmf[:, e1]
+        out[e1] = np.where(pmf <= p_obs[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
+    return np.minimum(out, 1.0)
+
+
 def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -> np.ndarray:
-    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact)."""
+    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact),
+    looked up in a table per pair of group sizes."""
+    shape = np.shape(e1)
     e1, n1, e2, n2 = (
-        np.broadcast_to(np.asarray(a), np.shape(e1)).ravel() for a in (e1, n1, e2, n2)
+        np.broadcast_to(np.asarray(v, dtype=np.int64), shape).ravel() for v in (e1, n1, e2, n2)
     )
     out = np.empty(e1.shape, dtype=float)
     for key in set(zip(n1.tolist(), n2.tolist(), strict=True)):
         sel = (n1 == key[0]) & (n2 == key[1])
-        a, b = key
-        k = e1[sel] + e2[sel]
-        x = np.arange(a + 1)
-        pmf = stats.hypergeom.pmf(x[None, :], a + b, k[:, None], a)
-        p_obs = pmf[np.arange(k.size), e1[sel]]
-        out[sel] = np.where(pmf <= p_obs[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
-    return np.minimum(out, 1.0)
+        out[sel] = _fisher_table(*key)[e1[sel], e1[sel] + e2[sel]]
+    return out.reshape(shape)
+
+
+@njit(cache=True, parallel=True)
+def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
+    r = x.shape[0]
+    out = np.empty(r)
+    for i in prange(r):
+        vals = np.empty(x.shape[1] + y.shape[1])
+        grp = np.empty(x.shape[1] + y.shape[1], dtype=np.bool_)
+        n1 = 0
+        n = 0
+        for j in range(x.shape[1]):
+            if not np.isnan(x[i, j]):
+                vals[n] = x[i, j]
+                grp[n] = True
+                n += 1
+                n1 += 1
+        for j in range(y.shape[1]):
+            if not np.isnan(y[i, j]):
+                vals[n] = y[i, j]
+                grp[n] = False
+                n += 1
+        n2 = n - n1
+        if n1 == 0 or n2 == 0:
+            out[i] = np.nan
+            continue
+        order = np.argsort(vals[:n], kind="mergesort")
+        r1 = 0.0
+        tie = 0.0
+        k = 0
+        while k < n:
+            m = k
+            while m + 1 < n and vals[order[m + 1]] == vals[order[k]]:
+                m += 1
+            t = m - k + 1
+            rank = (k + m) / 2.0 + 1.0  # average rank of the tie group
+            for q in range(k, m + 1):
+                if grp[order[q]]:
+                    r1 += rank
+            tie += t * t * t - t
+            k = m + 1
+        u1 = r1 - n1 * (n1 + 1) / 2.0
+        mu = n1 * n2 / 2.0
+        var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
+        if var <= 0.0:
+            out[i] = np.nan
+            continue
+        z = (abs(u1 - mu) - 0.5) / math.sqrt(var)
+        p = math.erfc(max(z, 0.0) / math.sqrt(2.0))
+        out[i] = min(p, 1.0)
+    return out
 
 
 def mann_whitney(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Two-sided Mann-Whitney P per row (NaN = missing), asymptotic with tie and continuity
     corrections, as ``scipy.stats.mannwhitneyu(method="asymptotic")``."""
-    z = np.concatenate([x, y], axis=1)
-    valid = ~np.isnan(z)
-    n1 = (~np.isnan(x)).sum(axis=1).astype(float)
-    n2 = (~np.isnan(y)).sum(axis=1).astype(float)
-    n = n1 + n2
-    ranks = stats.rankdata(np.where(valid, z, np.inf), axis=1)  # NaNs rank last, unused
-    r1 = np.where(valid[:, : x.shape[1]], ranks[:, : x.shape[1]], 0.0).sum(axis=1)
-    u1 = r1 - n1 * (n1 + 1) / 2
-    # tie term: sum over tie groups of (t^3 - t), from the sorted valid values per row
-    srt = np.sort(np.where(valid, z, np.nan), axis=1)
-    same = (srt[:, 1:] == srt[:, :-1]).astype(float)
-    tie = np.zeros(n.shape)
-    if same.any():
-        # run lengths of equal neighbours: accumulate t^3 - t via consecutive-pair counts
-        runs = np.zeros_like(same)
-        runs[:, 0] = same[:, 0]
-        for j in range(1, same.shape[1]):
-            runs[:, j] = np.where(same[:, j] > 0, runs[:, j - 1] + 1, 0.0)
-        ends = (runs > 0) & np.concatenate([runs[:, 1:] == 0, np.ones_like(runs[:, :1], bool)], 1)
-        t = np.where(ends, runs + 1, 0.0)
-        tie = (t**3 - t).sum(axis=1)
-    mu = n1 * n2 / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var = n1 * n2 / 12 * ((n + 1) - tie / (n * (n - 1)))
-        zstat = (np.abs(u1 - mu) - 0.5) / np.sqrt(var)
-    p = 2 * stats.norm.sf(np.maximum(zstat, 0.0))
-    return np.where((n1 > 0) & (n2 > 0) & (var > 0), np.minimum(p, 1.0), np.nan)
+    return _mann_whitney_rows(np.ascontiguousarray(x, float), np.ascontiguousarray(y, float))
+
+
+@njit(cache=True, parallel=True)
+def _median_rows(values, mask):  # pragma: no cover - compiled
+    r, n = values.shape
+    out = np.empty(r)
+    for i in prange(r):
+        buf = np.empty(n)
+        m = 0
+        for j in range(n):
+            if mask[i, j] and not np.isnan(values[i, j]):
+                buf[m] = values[i, j]
+                m += 1
+        if m == 0:
+            out[i] = np.nan
+            continue
+        srt = np.sort(buf[:m])
+        h = m // 2
+        out[i] = srt[h] if m % 2 == 1 else 0.5 * (srt[h - 1] + srt[h])
+    return out
 
 
 def logrank(tte: TimeToEvent, group1: np.ndarray, group2: np.ndarray, grid: np.ndarray):
@@ -247,9 +304,9 @@ def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        out = np.nanmedian(_masked(values, mask), axis=1)
-    return out
+    """Median of the values in ``mask`` per row (NaN if none), as numpy's nanmedian."""
+    v = np.ascontiguousarray(np.broadcast_to(values, mask.shape), dtype=float)
+    return _median_rows(v, np.ascontiguousarray(mask))
 
 
 def change_readings(
