@@ -220,7 +220,7 @@ def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
         if n1 == 0 or n2 == 0:
             out[i] = np.nan
             continue
-        order = np.argsort(vals[:n], kind="mergesort")
+        order = np.argsort(vals[:n])  # ties get one average rank: the sort need not be stable
         r1 = 0.0
         tie = 0.0
         k = 0
@@ -267,9 +267,7 @@ def _median_rows(values, mask):  # pragma: no cover - compiled
         if m == 0:
             out[i] = np.nan
             continue
-        srt = np.sort(buf[:m])
-        h = m // 2
-        out[i] = srt[h] if m % 2 == 1 else 0.5 * (srt[h - 1] + srt[h])
+        out[i] = np.median(buf[:m])
     return out
 
 
