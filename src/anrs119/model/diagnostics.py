@@ -7,6 +7,7 @@ embedded ADaM tables; only the sensitivity analyses simulate (one calibration-si
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,13 +27,13 @@ from anrs119.model.predictive import PREDICTIVE_FILE
 from anrs119.model.simulate import (
     ART_CD4_REFERENCE,
     ART_VL_REFERENCE,
+    HAZARD_STEP_WEEKS,
     VISIT_EARLY_UNTIL,
     VISIT_INTERVAL_EARLY,
     VISIT_INTERVAL_LATE,
-    Noise,
     arm_indicator,
     cycle_weeks,
-    draw_noise,
+    follow_up_horizon,
     simulate,
     visit_weeks,
 )
@@ -87,6 +88,7 @@ READING_LABELS: dict[str, str] = {
     "lowvl_art_deferral": "ART deferral: difference in 25th percentiles (used)",
     "lowvl_art_deferral:median": "ART deferral: difference in medians",
     "lowvl_art_deferral:rmst": "ART deferral: RMST difference to week 150",
+    "lowvl_art_deferral:exp_median": "ART deferral: exponential fit to week 150, medians",
     "lowvl_free_w150_control": "Low-VL control free at week 150: Kaplan-Meier (used)",
     "lowvl_free_w150_control:crude": "Low-VL control free at week 150: crude",
 }
@@ -112,8 +114,8 @@ def readings_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _cohort_summaries(p: Mapping[str, float], noise: Noise, visits: np.ndarray, n: int):
-    tr = simulate(p, noise, arm_indicator(n, n), visits)
+def _cohort_summaries(p: Mapping[str, float], visits: np.ndarray, n: int, seed: int):
+    tr = simulate(p, arm_indicator(n, n), visits, seed, full=False)
     return claim_summaries(tr, p, censor=False, interpolate=True, tests=False)
 
 
@@ -132,11 +134,11 @@ def confirmation_sensitivity(per_arm: int = 10_000) -> pd.DataFrame:
 
 def long_horizon_deferral(horizon: float = 400.0, per_arm: int = 10_000) -> dict[str, float]:
     """Latent time-to-ART quantiles in the low-VL subgroup if follow-up ran to ``horizon``
-    weeks (the model extrapolated beyond the data: no IL-2 after week 96)."""
-    p = default_parameters().values()
+    weeks: a labelled sensitivity reading, the model extrapolated beyond the data (no IL-2
+    after week 96); no claim of the scorecard uses it."""
+    p = dict(default_parameters().values(), subgroup_week=horizon)
     v = visit_weeks(horizon)
-    noise = draw_noise(np.random.default_rng(CALIBRATION_SEED), 1, 2 * per_arm, v.size)
-    s = _cohort_summaries(p, noise, v, per_arm)
+    s = _cohort_summaries(p, v, per_arm, CALIBRATION_SEED)
     return {k: float(s[f"lowvl_art_deferral:{k}"][0]) for k in ("q25", "median", "rmst")}
 
 
@@ -248,7 +250,21 @@ def chapter_numbers(
         "mo_visit_late": _f(VISIT_INTERVAL_LATE),
         "mo_art_cd4": _f(ART_CD4_REFERENCE),
         "mo_art_vl": f"{10**ART_VL_REFERENCE:,.0f}",
-        "mo_last_followup": _f(p["calendar_span"] + p["followup_extension"] - p["entry_window"]),
+        "mo_art_ref": _f(100 * p["art_rate_ref"], 1),
+        "mo_art_hr100": _f(math.exp(p["art_cd4_loghr"]), 1),
+        "mo_art_vl_hr": _f(math.exp(p["art_vl_loghr"]), 1),
+        "mo_art_ep_hr": f"{p['art_endpoint_hr']:g}",
+        "mo_hazard_step": f"{HAZARD_STEP_WEEKS:g}",
+        "mo_horizon": _f(follow_up_horizon(p)),
+        "mo_dropout": _f(100 * p["dropout_rate"], 1),
+        "mo_miss": f"{p['visit_miss_prob']:g}",
+        "mo_il2_stop": f"{p['il2_stop_prob']:g}",
+        "mo_last_followup": _f(
+            min(
+                follow_up_horizon(p),
+                p["calendar_span"] + p["followup_extension"] - p["entry_window"],
+            )
+        ),
         "mo_entry_window": _f(p["entry_window"]),
         "mo_cutoff": _f(p["calendar_span"] + p["followup_extension"]),
         "mo_extension": _f(p["followup_extension"]),
@@ -288,6 +304,7 @@ def chapter_numbers(
         "mo_long_median": _f(long_deferral["median"]),
         "mo_long_q25": _f(long_deferral["q25"]),
         "mo_rmst": _f(cal["expected_readings"]["lowvl_art_deferral:rmst"]),
+        "mo_exp_median": _f(cal["expected_readings"]["lowvl_art_deferral:exp_median"]),
         "mo_z_tol": f"{Z_TOLERANCE:g}",
         "mo_max_abs_z": _f(max(abs(v) for v in z.values()), 1),
         "mo_exp_prim_ctl": _f(cal["expected"]["primary_w96_control"]),
