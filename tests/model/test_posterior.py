@@ -121,3 +121,17 @@ def test_reduced_abc_run_gives_a_weighted_sample_and_diagnostics():
     assert (d["acceptance_rate"] > 0).all() and (d["acceptance_rate"] <= 1).all()
     assert (d["ess"] >= 1).all() and (d["ess"] <= TINY.population + 1e-9).all()
     assert d["epsilon"].iloc[1] <= d["epsilon"].iloc[0]
+
+
+@pytest.mark.slow
+def test_reduced_abc_run_on_a_dask_cluster(monkeypatch):
+    from distributed import LocalCluster
+
+    from anrs119.model.posterior import SCHEDULER_ENV, sampler
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
+        monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+        assert type(sampler()).__name__ == "DaskDistributedSampler"
+        result = run_abc(TINY, seed=TEST_SEED, progress=False)
+    assert len(result.sample) == TINY.population
+    assert list(result.diagnostics["generation"]) == [0, 1]

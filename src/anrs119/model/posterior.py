@@ -243,12 +243,13 @@ def run_abc(
     model = TrialModel(base, priors, stats_)
     np.random.seed(seed)  # noqa: NPY002 (pyabc draws through numpy's global state)
     distance = pyabc.AdaptivePNormDistance(p=2, scale_function=mad_or_std)
+    smp = sampler(settings.workers)
     abc = pyabc.ABCSMC(
         model,
         _abc_prior(priors),
         distance,
         population_size=settings.population,
-        sampler=sampler(settings.workers),
+        sampler=smp,
     )
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
@@ -270,6 +271,8 @@ def run_abc(
             logger.handlers, logger.propagate = saved[0], saved[2]
             logger.setLevel(saved[1])
             bar.close()
+            if hasattr(smp, "shutdown"):  # the Dask sampler's client
+                smp.shutdown()
         sample, diag = _collect(history, priors)
     return AbcResult(sample=sample, diagnostics=diag, seconds=time.perf_counter() - start)
 
