@@ -265,6 +265,7 @@ def chapter_numbers(
     ]
     out = {
         **mechanics_numbers(p),
+        **implied_numbers(by),
         "mo_n_il2": _f(p["n_il2"]),
         "mo_n_control": _f(p["n_control"]),
         "mo_n_params": str(len(params.parameters)),
@@ -288,11 +289,7 @@ def chapter_numbers(
         "mo_hl_post_lo": _f(hl.post_low95),
         "mo_hl_post_hi": _f(hl.post_high95),
         "mo_hl_ratio": f"{hl.post_median / hl.prior_median:.1f}",
-        "mo_hl_verdict": (
-            "far more durable than UK-Vanguard saw"
-            if hl.post_median > hl.prior_q75
-            else "no more durable than the UK-Vanguard-based prior allows"
-        ),
+        "mo_hl_verdict": halflife_verdict(hl),
         "mo_n_out_post": str(len(out_post)),
         "mo_n_out_prior": str(len(out_prior)),
         "mo_out_post": _list(out_post),
@@ -314,6 +311,17 @@ def chapter_numbers(
         "mo_example_bound": claims.loc[claims["bound"] != "=", "reported_as"].iloc[0],
     }
     return out
+
+
+def halflife_verdict(hl: Implied) -> str:
+    """Plain words for where the posterior half-life sits against the literature prior."""
+    if hl.post_median > hl.prior_high95:
+        return "far more durable than UK-Vanguard saw (beyond the prior's 95% range)"
+    if hl.post_median > hl.prior_q75:
+        return "more durable than UK-Vanguard suggests (above the prior's central 50%)"
+    if hl.post_median < hl.prior_q25:
+        return "waning even faster than the UK-Vanguard-based prior expects"
+    return "about as durable as UK-Vanguard suggests (within the prior's central 50%)"
 
 
 def mechanics_numbers(p: Mapping[str, float]) -> dict[str, str]:
