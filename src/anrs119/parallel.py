@@ -39,6 +39,15 @@ def local_workers() -> int:
     return n
 
 
+def single_threaded() -> None:
+    """One numba thread in this worker: the workers are the parallelism (two cores), and
+    numba's thread pool on top of them made one small trial about 25 times slower."""
+    import numba
+
+    if numba.get_num_threads() != 1:
+        numba.set_num_threads(1)
+
+
 def run_tasks(
     fn: Callable[[Any], T], tasks: Sequence[Any], *, desc: str, progress: bool = True
 ) -> list[T]:

@@ -128,17 +128,31 @@ def marker_change(dataset: Dataset, paramcd: str, week: int, reading: Reading) -
     )
 
 
+def follow_up_through(adtte: pd.DataFrame, week: float) -> pd.DataFrame:
+    """Time-to-event rows with follow-up after ``week`` cut: later events and censorings become
+    censorings at ``week`` (the paper reads its subgroup "through week 150")."""
+    late = adtte["AVAL"] > week
+    if not late.any():
+        return adtte
+    out = adtte.copy()
+    out.loc[late, "AVAL"] = float(week)
+    out.loc[late, "CNSR"] = 1
+    return out
+
+
 def low_viral_load(dataset: Dataset, design: TrialDesign) -> SubgroupResult:
-    """Patients whose measured baseline viral load is below the cut-off, and their analyses."""
+    """Patients whose measured baseline viral load is below the cut-off, and their analyses,
+    with follow-up cut at the subgroup week (nothing after it is read)."""
     adsl = dataset.adsl[dataset.adsl["BVLLOG"] < design.subgroup_vl_cutoff]
+    adtte = follow_up_through(dataset.adtte, design.subgroup_week)
     strategy = "composite: starting ART, an AIDS-defining event and death are events"
     return SubgroupResult(
         adsl=adsl,
-        km_primary=kaplan_meier(adsl, dataset.adtte, "PRIMARY", intercurrent=strategy),
-        logrank_primary=logrank(adsl, dataset.adtte, "PRIMARY", intercurrent=strategy),
+        km_primary=kaplan_meier(adsl, adtte, "PRIMARY", intercurrent=strategy),
+        logrank_primary=logrank(adsl, adtte, "PRIMARY", intercurrent=strategy),
         km_art=kaplan_meier(
             adsl,
-            dataset.adtte,
+            adtte,
             "ARTINIT",
             intercurrent="death: censored (hypothetical); the composite's other components ignored",
         ),

@@ -1,26 +1,30 @@
-"""Tests of the vectorised trial simulator: determinism, invariants and the null IL-2 model."""
+"""Tests of the trial simulator: determinism, invariants, hazards independent of the visits."""
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from anrs119.model import kernel
 from anrs119.model.parameters import default_parameters
 from anrs119.model.simulate import (
-    _event_time,
+    HAZARD_STEP_WEEKS,
     _il2_kernel,
+    arm_indicator,
     cycle_weeks,
-    draw_noise,
     follow_up_horizon,
     simulate,
+    simulate_claims,
     simulate_trials,
     visit_weeks,
 )
+from anrs119.model.summaries import claim_summaries, composite, grid_km
 from anrs119.published import claim_value
 from anrs119.seeds import TEST_SEED
 
@@ -35,10 +39,10 @@ def trials(p):
     return next(simulate_trials(p, 50, TEST_SEED))
 
 
-def cohort(p, n, il2, seed=TEST_SEED, **changes):
-    v = visit_weeks(follow_up_horizon(p))
+def cohort(p, n, il2, seed=TEST_SEED, visits=None, full=True, **changes):
     q = dict(p, **changes)
-    return simulate(q, draw_noise(np.random.default_rng(seed), 1, n, v.size), il2, v)
+    v = visit_weeks(follow_up_horizon(q)) if visits is None else visits
+    return simulate(q, il2, v, seed, full=full)
 
 
 def test_visit_schedule_covers_the_published_time_points(p):
@@ -47,6 +51,14 @@ def test_visit_schedule_covers_the_published_time_points(p):
     assert claim_value("primary_timepoint_weeks") in v
     assert claim_value("subgroup_timepoint_weeks") in v
     assert np.all(np.diff(v) > 0)
+
+
+def test_follow_up_ends_at_week_150(p, trials):
+    assert follow_up_horizon(p) == claim_value("subgroup_timepoint_weeks")
+    assert trials.visits[-1] == claim_value("subgroup_timepoint_weeks")
+    for name in ("t_cd4", "t_art", "t_aids", "t_death", "t_primary", "t_drop", "t_last"):
+        t = getattr(trials, name)
+        assert np.all(t[np.isfinite(t)] <= 150.0), name
 
 
 def test_il2_cycles_follow_the_registry(p):
@@ -66,12 +78,36 @@ def test_same_seed_same_trials_other_seed_other_trials(p):
     assert not np.array_equal(a.cd4_obs, c.cd4_obs)
 
 
-def test_chunking_does_not_change_the_trials(p):
+def test_chunking_and_threads_do_not_change_the_trials(p):
     whole = next(simulate_trials(p, 40, 3, chunk=40))
-    parts = list(simulate_trials(p, 40, 3, chunk=40))
-    np.testing.assert_array_equal(whole.t_primary, parts[0].t_primary)
-    small = list(simulate_trials(p, 40, 3, chunk=10))
+    small = list(simulate_trials(p, 40, 3, chunk=7))
     assert sum(t.shape[0] for t in small) == 40
+    np.testing.assert_array_equal(whole.t_primary, np.concatenate([t.t_primary for t in small]))
+    np.testing.assert_array_equal(whole.cd4_obs, np.concatenate([t.cd4_obs for t in small]))
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = next(simulate_trials(p, 40, 3, chunk=40))
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(whole.cd4_obs, one.cd4_obs)
+    np.testing.assert_array_equal(whole.t_art, one.t_art)
+
+
+def test_claims_only_run_equals_the_full_run(p):
+    full = next(simulate_trials(p, 30, 5, full=True))
+    lean = next(simulate_trials(p, 30, 5, full=False))
+    assert lean.cd4_obs is None
+    for name in ("t_primary", "t_art", "t_last", "cd4_w", "vl_locf", "n_cycles"):
+        np.testing.assert_array_equal(getattr(full, name), getattr(lean, name))
+    # the week-96 readouts are the per-visit values at that visit
+    j = int(np.searchsorted(full.visits, 96.0))
+    seen = full.attended[..., j]
+    np.testing.assert_array_equal(full.cd4_w[seen], full.cd4_obs[..., j][seen])
+    assert np.all(np.isnan(full.cd4_w[~seen]))
+    a, b = claim_summaries(full, p), claim_summaries(lean, p)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
 def test_shapes_and_arm_sizes(p, trials):
@@ -84,7 +120,7 @@ def test_shapes_and_arm_sizes(p, trials):
 def test_baseline_cd4_within_the_eligibility_window(p, trials):
     assert trials.bcd4.min() >= p["cd4_lower"]
     assert trials.bcd4.max() <= p["cd4_upper"]
-    np.testing.assert_allclose(trials.cd4_obs[..., 0], trials.bcd4, rtol=1e-6)
+    np.testing.assert_array_equal(trials.cd4_obs[..., 0], trials.bcd4)
 
 
 def test_primary_end_point_is_the_first_component(trials):
@@ -93,6 +129,16 @@ def test_primary_end_point_is_the_first_component(trials):
     # an AIDS-defining event starts ART at the latest
     started = np.isfinite(trials.t_aids) & (trials.t_aids < trials.t_death)
     assert np.all(trials.t_art[started] <= trials.t_aids[started])
+
+
+def test_cd4_end_point_is_read_at_an_attended_visit_off_art(trials):
+    hit = np.isfinite(trials.t_cd4)
+    assert hit.any()
+    j = np.searchsorted(trials.visits, trials.t_cd4[hit])
+    np.testing.assert_array_equal(trials.visits[j], trials.t_cd4[hit])
+    assert np.all(trials.attended[hit, j])
+    assert np.all(trials.cd4_obs[hit, j] < 300)
+    assert np.all(trials.t_cd4[hit] <= trials.t_art[hit])
 
 
 def test_on_art_only_after_the_start_and_no_il2_for_controls(trials):
@@ -121,8 +167,9 @@ def test_control_patients_do_not_depend_on_il2_parameters(p):
 def test_with_no_il2_effect_the_arm_label_changes_nothing(p):
     """Same patients (same random numbers) in either arm give identical trajectories."""
     n = 3000
-    as_il2 = cohort(p, n, np.ones(n, bool), il2_gain_median=0.0)
-    as_ctl = cohort(p, n, np.zeros(n, bool), il2_gain_median=0.0)
+    kw = {"il2_gain_median": 0.0, "il2_vl_effect": 0.0, "il2_clinical_hr": 1.0}
+    as_il2 = cohort(p, n, np.ones(n, bool), **kw)
+    as_ctl = cohort(p, n, np.zeros(n, bool), **kw)
     np.testing.assert_array_equal(as_il2.cd4_obs, as_ctl.cd4_obs)
     np.testing.assert_array_equal(as_il2.t_primary, as_ctl.t_primary)
 
@@ -130,10 +177,9 @@ def test_with_no_il2_effect_the_arm_label_changes_nothing(p):
 def test_with_no_il2_effect_the_arms_are_equal_in_distribution(p):
     n = 40_000
     il2 = np.arange(n) < n // 2
-    tr = cohort(p, n, il2, il2_gain_median=0.0)
-    w96 = int(np.searchsorted(tr.visits, 96))
-    chg = tr.cd4_obs[0, :, w96] - tr.bcd4[0]
-    off = ~tr.onart[0, :, w96] & tr.alive[0, :, w96]
+    tr = cohort(p, n, il2, full=False, il2_gain_median=0.0, il2_vl_effect=0.0)
+    chg = tr.cd4_w[0] - tr.bcd4[0]
+    off = (tr.t_art[0] >= 96) & (tr.t_death[0] > 96) & ~np.isnan(chg)
     a, b = chg[il2 & off], chg[~il2 & off]
     assert stats.mannwhitneyu(a, b).pvalue > 0.001
     assert stats.ks_2samp(a, b).pvalue > 0.001
@@ -157,10 +203,190 @@ def test_aids_hazard_does_not_use_il2_gains(p):
     """Clinical events follow the CD4 count without IL-2: same patients, same AIDS times
     until ART (which IL-2 delays, and which lowers the hazard)."""
     n = 2000
-    with_il2 = cohort(p, n, np.ones(n, bool))
-    without = cohort(p, n, np.zeros(n, bool))
-    off_art = ~np.isfinite(with_il2.t_art[0]) & ~np.isfinite(without.t_art[0])
-    np.testing.assert_array_equal(with_il2.t_aids[0][off_art], without.t_aids[0][off_art])
+    kw = {"il2_vl_effect": 0.0, "il2_clinical_hr": 1.0}
+    with_il2 = cohort(p, n, np.ones(n, bool), **kw)
+    without = cohort(p, n, np.zeros(n, bool), **kw)
+    # AIDS before any ART start (it then starts ART) or no ART at all, in both arms
+    before = np.ones(n, bool)
+    for tr in (with_il2, without):
+        before &= (tr.t_art[0] == tr.t_aids[0]) | ~np.isfinite(tr.t_art[0])
+        before &= ~np.isfinite(tr.t_death[0])
+    assert np.isfinite(without.t_aids[0][before]).any()
+    np.testing.assert_array_equal(with_il2.t_aids[0][before], without.t_aids[0][before])
+
+
+# ---------------------------------------------------------------- hazards and the visit schedule
+
+SCHEDULES = (4.0, 8.0, 12.0)
+
+
+def test_art_start_times_do_not_depend_on_the_visit_schedule_common_random_numbers(p):
+    """With common random numbers the ART hazard (a function of the latent state on the fixed
+    grid) gives the same start times whatever the visits, when reaching the end point does not
+    itself change the ART hazard (art_endpoint_hr = 1)."""
+    n = 5000
+    q = dict(p, art_endpoint_hr=1.0)
+    il2 = np.zeros(n, bool)
+    runs = [cohort(q, n, il2, visits=visit_weeks(150.0, early=e), full=False) for e in SCHEDULES]
+    for tr in runs[1:]:
+        np.testing.assert_array_equal(tr.t_art, runs[0].t_art)
+        np.testing.assert_array_equal(tr.t_aids, runs[0].t_aids)
+        np.testing.assert_array_equal(tr.t_death, runs[0].t_death)
+    # what is observed does change: the CD4 end point is read at the visits
+    assert not np.array_equal(runs[0].t_cd4, runs[-1].t_cd4)
+
+
+def test_expected_art_start_rate_does_not_move_with_the_visit_schedule(p):
+    """Share starting ART by week 96 in large IL-2-free cohorts drawn independently for each
+    schedule (different seeds): the differences stay within 4 Monte Carlo standard errors
+    (SE of a difference of two proportions of n = 20,000: about 0.005)."""
+    n = 20_000
+    q = dict(p, il2_gain_median=0.0)
+    il2 = np.zeros(n, bool)
+    shares = []
+    for k, e in enumerate(SCHEDULES):
+        tr = cohort(q, n, il2, seed=TEST_SEED + k, visits=visit_weeks(150.0, early=e), full=False)
+        shares.append(float(np.mean(tr.t_art <= 96.0)))
+    for s in shares[1:]:
+        se = math.sqrt(s * (1 - s) / n + shares[0] * (1 - shares[0]) / n)
+        assert abs(s - shares[0]) < 4 * se, (shares, se)
+
+
+def _walk(rate, budget, c0, slope, floor, v0, drift, eff, ca, cv, hr_art, switch, dt, n):
+    """Plain cumulative-hazard walk (no shortcut), for the kernel's bounded version."""
+    cum = 0.0
+    for k in range(n):
+        t0 = k * dt
+        base = max(c0 + slope * t0, floor)
+        v = v0 + drift * t0 + (eff if t0 > 0 else 0.0)
+        h = rate * math.exp(ca * (350.0 - base) + cv * (v - 4.0))
+        if t0 >= switch:
+            h *= hr_art
+        if cum + h * dt >= budget:
+            return t0 + (budget - cum) / h
+        cum += h * dt
+    return math.inf
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.floats(1e-5, 0.05),
+    budget=st.floats(1e-3, 6.0),
+    c0=st.floats(250, 700),
+    slope=st.floats(-3.0, 1.0),
+    v0=st.floats(1.7, 6.0),
+    drift=st.floats(-0.01, 0.01),
+    ca=st.floats(0.0, 0.02),
+    cv=st.floats(0.0, 1.5),
+    hr_art=st.floats(0.1, 2.0),
+    switch=st.floats(0.0, 200.0),
+)
+def test_clinical_event_time_shortcut_is_exact(
+    rate, budget, c0, slope, v0, drift, ca, cv, hr_art, switch
+):
+    args = (rate, budget, c0, slope, 10.0, v0, drift, 0.1, ca, cv, hr_art, switch, 1.0, 150)
+    assert kernel._clinical_time(*args) == _walk(*args)
+
+
+def test_clinical_event_time_inverts_a_constant_hazard():
+    rate, budget = 0.01, 0.7
+    t = kernel._clinical_time(rate, budget, 350.0, 0.0, 10.0, 4.0, 0.0, 0.0, 0.0, 0.0,
+                              1.0, math.inf, HAZARD_STEP_WEEKS, 150)  # fmt: skip
+    assert t == pytest.approx(budget / rate, rel=1e-12)
+
+
+# ---------------------------------------------------------------- observation processes
+
+
+def test_missed_visits_are_missed_at_the_stated_rate(p):
+    tr = cohort(p, 20_000, np.zeros(20_000, bool), visit_miss_prob=0.1)
+    share = 1 - tr.attended[0, :, 1:].mean()
+    assert abs(share - 0.1) < 4 * math.sqrt(0.1 * 0.9 / tr.attended[0, :, 1:].size)
+    assert tr.attended[0, :, 0].all()
+
+
+def test_loss_to_follow_up_censors_at_the_last_visit_attended(p):
+    tr = cohort(p, 20_000, np.zeros(20_000, bool), dropout_rate=0.2)
+    lost = np.isfinite(tr.t_drop[0])
+    years = np.minimum(tr.t_drop[0], 150.0) / (365.25 / 7)
+    assert lost.sum() / years.sum() == pytest.approx(0.2, rel=0.1)
+    assert np.all(tr.t_last[0][lost] <= tr.t_drop[0][lost])
+    j = np.searchsorted(tr.visits, tr.t_last[0])
+    assert np.all(tr.attended[0, np.arange(j.size), j])
+
+
+def test_il2_discontinuation_lowers_the_cycles_received(p):
+    n = 20_000
+    il2 = np.ones(n, bool)
+    none = cohort(p, n, il2, full=False, il2_stop_prob=0.0)
+    some = cohort(p, n, il2, full=False, il2_stop_prob=0.3)
+    assert np.all(some.n_cycles <= none.n_cycles)
+    assert some.n_cycles.mean() < none.n_cycles.mean()
+
+
+def test_dropout_and_missed_visits_make_crude_and_kaplan_meier_differ(p):
+    q = dict(p, followup_extension=1000.0)  # no administrative censoring
+    complete = next(
+        simulate_trials(dict(q, dropout_rate=0.0, visit_miss_prob=0.0), 200, 11, full=False)
+    )
+    lossy = next(simulate_trials(dict(q, dropout_rate=0.3), 200, 11, full=False))
+    missed = next(
+        simulate_trials(dict(q, dropout_rate=0.0, visit_miss_prob=0.3), 200, 11, full=False)
+    )
+
+    def crude_and_km(tr):
+        s = claim_summaries(tr, q, tests=False)
+        return s["lowvl_free_w150_control:crude"], s["lowvl_free_w150_control"]
+
+    crude, km = crude_and_km(complete)
+    ok = np.isfinite(crude)
+    np.testing.assert_allclose(crude[ok], km[ok], rtol=0, atol=1e-9)
+    crude, km = crude_and_km(lossy)
+    ok = np.isfinite(crude)
+    assert np.mean(np.abs(crude[ok] - km[ok]) > 1e-6) > 0.5
+    assert np.mean(crude[ok]) > np.mean(km[ok])  # lost patients count as free in the crude
+    crude, km = crude_and_km(missed)  # a missed week-150 visit censors at the one before
+    ok = np.isfinite(crude)
+    assert np.mean(np.abs(crude[ok] - km[ok]) > 1e-6) > 0.05
+
+
+# ---------------------------------------------------------------- per-replicate parameters
+
+
+def test_per_replicate_parameters_equal_scalar_runs(p):
+    r = 6
+    gains = np.linspace(10.0, 120.0, r)
+    halves = np.linspace(20.0, 300.0, r)
+    q = dict(p, il2_gain_median=gains, il2_halflife=halves)
+    s = simulate_claims(q, r, 21, chunk=4)
+    for k in range(r):
+        one = dict(p, il2_gain_median=gains[k], il2_halflife=halves[k])
+        il2 = arm_indicator(int(p["n_il2"]), int(p["n_control"]))
+        tr = simulate(one, il2, visit_weeks(150.0), 21, 1, k, full=False)
+        ref = claim_summaries(tr, one, primary_test=s_test())
+        for key, v in ref.items():
+            np.testing.assert_array_equal(s[key][k : k + 1], v, err_msg=key)
+
+
+def s_test() -> str:
+    from anrs119.model.realize import primary_test
+
+    return primary_test()
+
+
+def test_simulate_claims_is_deterministic_and_rejects_bad_shapes(p):
+    a = simulate_claims(p, 30, 4)
+    b = simulate_claims(p, 30, 4)
+    for k in a:
+        assert a[k].shape == (30,)
+        np.testing.assert_array_equal(a[k], b[k])
+    with pytest.raises(ValueError, match="il2_halflife"):
+        simulate_claims(dict(p, il2_halflife=np.ones(3)), 30, 4)
+    with pytest.raises(ValueError, match="n_il2"):
+        simulate_claims(dict(p, n_il2=np.ones(30)), 30, 4)
+
+
+# ---------------------------------------------------------------- helpers
 
 
 @given(
@@ -178,14 +404,8 @@ def test_il2_kernel_is_a_share_of_the_peak(lag, rampup, halflife):
         assert k == pytest.approx(expected, rel=1e-9)
 
 
-@settings(max_examples=50)
-@given(rate=st.floats(1e-3, 0.5), budget=st.floats(1e-4, 5.0))
-def test_event_time_inverts_a_constant_hazard(rate, budget):
-    visits = np.arange(0.0, 205.0, 5.0)
-    r = np.full((1, 1, visits.size - 1), rate)
-    t = float(_event_time(r, visits, np.array([[budget]]), float(visits[-1]))[0, 0])
-    expected = budget / rate
-    if expected <= visits[-1]:
-        assert t == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    else:
-        assert math.isinf(t)
+def test_grid_km_of_latent_data_is_the_crude_proportion(p, trials):
+    tte = composite(trials, censor=False)
+    km = grid_km(tte, trials.il2, trials.visits)
+    crude = 1 - (tte.event & trials.il2).sum(axis=1) / trials.il2.sum(axis=1)
+    np.testing.assert_allclose(km.at(150.0), crude, atol=1e-12)

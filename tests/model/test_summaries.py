@@ -14,11 +14,14 @@ from anrs119.model.parameters import default_parameters
 from anrs119.model.simulate import simulate_trials
 from anrs119.model.summaries import (
     TimeToEvent,
+    ceil_tenth,
     chi2_2x2,
     claim_summaries,
     composite,
+    exponential_median,
     fisher_2x2,
     grid_km,
+    km_quantile,
     logrank,
     mann_whitney,
     time_to_art,
@@ -122,11 +125,11 @@ def test_claim_summaries_by_hand_for_one_trial(p, trials):
     s = claim_summaries(trials, p)
     r = 3
     il2 = trials.il2[r]
-    ev = trials.t_primary[r] <= 96
+    ev = (trials.t_primary[r] <= 96) & (trials.t_primary[r] <= trials.t_last[r])
     assert s["primary_w96_il2"][r] == pytest.approx(100 * ev[il2].mean())
     assert s["primary_w96_control"][r] == pytest.approx(100 * ev[~il2].mean())
     j = int(np.searchsorted(trials.visits, 96))
-    off = ~trials.onart[r, :, j] & trials.alive[r, :, j]
+    off = ~trials.onart[r, :, j] & trials.observed()[r, :, j]
     chg = np.round(trials.cd4_obs[r, :, j].astype(float)) - np.round(trials.bcd4[r])
     assert s["cd4_change_w96_il2"][r] == np.median(chg[off & il2])
     assert s["cd4_change_w96_control"][r] == np.median(chg[off & ~il2])
@@ -134,10 +137,47 @@ def test_claim_summaries_by_hand_for_one_trial(p, trials):
     assert s["cd4_change_w96_p"][r] == pytest.approx(ref, rel=1e-9)
 
 
-def test_latent_summaries_have_no_censoring(p, trials):
-    s = claim_summaries(trials, p, censor=False)
-    cens = claim_summaries(trials, p, censor=True)
-    # everyone is followed beyond week 96: the primary proportions do not depend on censoring
+def test_latent_summaries_have_no_censoring(p):
+    q = dict(p, dropout_rate=0.0)
+    trials = next(simulate_trials(q, 20, TEST_SEED))
+    s = claim_summaries(trials, q, censor=False)
+    cens = claim_summaries(trials, q, censor=True)
+    # without loss to follow-up everyone is followed beyond week 96: the primary proportions
+    # do not depend on censoring
     np.testing.assert_array_equal(s["primary_w96_il2"], cens["primary_w96_il2"])
     tte = composite(trials, censor=False)
     assert tte.event.sum() >= composite(trials).event.sum()
+
+
+def test_loss_to_follow_up_lowers_the_crude_primary_proportion(p):
+    q = dict(p, dropout_rate=0.5)
+    trials = next(simulate_trials(q, 20, TEST_SEED))
+    s = claim_summaries(trials, q, censor=False, tests=False)
+    cens = claim_summaries(trials, q, censor=True, tests=False)
+    assert np.all(cens["primary_w96_il2"] <= s["primary_w96_il2"])
+    assert np.any(cens["primary_w96_il2"] < s["primary_w96_il2"])
+
+
+def test_exponential_median_is_the_maximum_likelihood_fit():
+    time = np.array([[10.0, 20.0, 30.0, 150.0, 150.0]])
+    event = np.array([[True, True, False, False, True]])
+    mask = np.ones_like(event)
+    rate = event.sum() / time.sum()
+    m = exponential_median(TimeToEvent(time, event), mask)
+    assert m[0] == pytest.approx(np.log(2) / rate)
+    none = exponential_median(TimeToEvent(time, np.zeros_like(event)), mask)
+    assert np.isinf(none[0])
+
+
+def test_exact_km_quantiles_match_lifelines(trials):
+    tte = time_to_art(trials)
+    for mask in (~trials.il2, trials.il2):
+        for q in (0.25, 0.5):
+            got = km_quantile(tte, mask, q)
+            for r in range(trials.shape[0]):
+                t = ceil_tenth(tte.time[r][mask[r]])
+                sf = KaplanMeierFitter().fit(t, tte.event[r][mask[r]]).survival_function_
+                s = sf.iloc[:, 0]
+                hit = s.index[s.to_numpy() <= 1 - q + 1e-12]
+                expected = float(hit[0]) if hit.size else np.inf
+                assert got[r] == pytest.approx(expected, abs=1e-9), (q, r)

@@ -23,9 +23,7 @@ from tqdm import tqdm
 from anrs119 import __version__
 from anrs119.model.parameters import CALIBRATION_FILE, ParameterSet, default_parameters
 from anrs119.model.simulate import (
-    Noise,
     arm_indicator,
-    draw_noise,
     follow_up_horizon,
     simulate,
     simulate_trials,
@@ -69,31 +67,31 @@ def claim_targets() -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Cohort:
-    """Common random numbers for the calibration: one large cohort, both arms."""
+    """Common random numbers for the calibration: one large cohort, both arms (the simulator's
+    counter-based generator gives the same patients for the same seed at any parameters)."""
 
-    noise: Noise
+    seed: int
     il2: np.ndarray
     visits: np.ndarray
 
 
 def make_cohort(
-    p: Mapping[str, float], per_arm: int = COHORT_PER_ARM, seed: int = CALIBRATION_SEED
+    p: Mapping[str, float],
+    per_arm: int = COHORT_PER_ARM,
+    seed: int = CALIBRATION_SEED,
+    visits: np.ndarray | None = None,
 ) -> Cohort:
-    visits = visit_weeks(follow_up_horizon(p))
-    il2 = arm_indicator(per_arm, per_arm)
-    noise = draw_noise(np.random.default_rng(seed), 1, il2.size, visits.size)
-    return Cohort(noise=noise, il2=il2, visits=visits)
+    v = visit_weeks(follow_up_horizon(p)) if visits is None else visits
+    return Cohort(seed=seed, il2=arm_indicator(per_arm, per_arm), visits=v)
 
 
 def expected_summaries(
     p: Mapping[str, float], cohort: Cohort, post_art: bool = False
 ) -> dict[str, float]:
-    """Model expectations: summaries of the large cohort with complete (latent) follow-up.
-
-    The fitted (off-ART) readings do not need the on-ART trajectories; ``post_art=True`` adds
-    them for the alternative readings that do (values taken after ART).
-    """
-    tr = simulate(p, cohort.noise, cohort.il2, cohort.visits, post_art=post_art)
+    """Model expectations: summaries of the large cohort with complete (latent) follow-up to
+    week 150 (no data cut-off, no loss to follow-up). ``post_art`` is kept for callers; the
+    kernel always computes the values after ART that the readings need."""
+    tr = simulate(p, cohort.il2, cohort.visits, cohort.seed, full=False)
     s = claim_summaries(tr, p, censor=False, interpolate=True, tests=False)
     return {k: float(v[0]) for k, v in s.items()}
 

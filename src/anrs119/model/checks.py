@@ -40,7 +40,6 @@ COLUMNS: tuple[str, ...] = (
     "outside95",
     "note",
 )
-SIMILAR_KEYS: dict[str, str] = {"safety_aids_similar": "aids", "safety_death_similar": "death"}
 JOINT_METHOD: str = (
     "Mahalanobis distance of the published statistics (P values on log10, bounds as one-sided "
     "excess) from the predictive mean, predictive covariance; p = share of draws at least as far"
@@ -54,12 +53,6 @@ def _seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def _primary_test() -> str:
-    from anrs119.model.realize import primary_test
-
-    return primary_test()
-
-
 def simulate_draws(
     base: Mapping[str, float],
     draws: Mapping[str, np.ndarray],
@@ -67,52 +60,13 @@ def simulate_draws(
     seed: int,
     visits: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Claim summaries of ``replicates`` trials; trial r uses the r-th value of each draw.
+    """Claim summaries of ``replicates`` trials; trial r uses the r-th value of each draw
+    (the simulator's vectorised ``simulate_claims`` with per-replicate parameters)."""
+    from anrs119.model.simulate import simulate_claims
 
-    Uses the simulator's vectorised ``simulate_claims`` when it exists (per-replicate
-    parameters); otherwise loops over ``simulate_trials(p_r, 1, seed_r)``.
-    """
-    from anrs119.model import simulate as sim
-
-    test = _primary_test()
-    p = dict(base)
+    p: dict[str, object] = dict(base)
     p.update({k: np.asarray(v, dtype=float) for k, v in draws.items()})
-    fn = getattr(sim, "simulate_claims", None)
-    if fn is not None:
-        kwargs = {} if visits is None else {"visits": visits}
-        out = dict(fn(p, replicates, seed, **kwargs))
-    else:
-        out = _loop_claims(base, draws, replicates, seed, visits, test)
-    key = f"primary_w96_p:{test}"
-    if key in out:
-        out["primary_w96_p"] = out[key]
-    n1, n2 = float(base["n_il2"]), float(base["n_control"])
-    from anrs119.model.summaries import fisher_2x2
-
-    for claim, name in SIMILAR_KEYS.items():
-        if claim not in out and f"{name}_w96_il2" in out:
-            k1 = out[f"{name}_w96_il2"].astype(int)
-            out[claim] = fisher_2x2(
-                k1,
-                np.full(k1.shape, int(n1)),
-                out[f"{name}_w96_control"].astype(int),
-                np.full(k1.shape, int(n2)),
-            )
-    return out
-
-
-def _loop_claims(base, draws, replicates, seed, visits, test) -> dict[str, np.ndarray]:
-    # Shim until the simulator offers per-replicate parameters (CONTRACT-model.md, section 1).
-    from anrs119.model.simulate import simulate_trials
-    from anrs119.model.summaries import claim_summaries
-
-    chunks = []
-    for r in range(replicates):
-        p = dict(base)
-        p.update({k: float(np.asarray(v)[r]) for k, v in draws.items()})
-        for tr in simulate_trials(p, 1, _seed(seed, r), visits=visits):
-            chunks.append(claim_summaries(tr, p, primary_test=test))
-    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    return dict(simulate_claims(p, replicates, seed, visits=visits))
 
 
 @dataclass(frozen=True)
@@ -124,6 +78,9 @@ class _Task:
 
 
 def _run_task(task: _Task) -> dict[str, np.ndarray]:
+    from anrs119.parallel import single_threaded
+
+    single_threaded()
     n = len(next(iter(task.draws.values()))) if task.draws else 1
     return simulate_draws(task.base, task.draws, n, task.seed, task.visits)
 

@@ -8,6 +8,7 @@ embedded trial's provenance; simulates nothing. The figures are drawn in
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -336,7 +337,21 @@ def mechanics_numbers(p: Mapping[str, float]) -> dict[str, str]:
         "mo_visit_late": _f(sim.VISIT_INTERVAL_LATE),
         "mo_art_cd4": _f(getattr(sim, "ART_CD4_REFERENCE", 350.0)),
         "mo_art_vl": f"{10 ** getattr(sim, 'ART_VL_REFERENCE', 5.0):,.0f}",
-        "mo_last_followup": _f(p["calendar_span"] + p["followup_extension"] - p["entry_window"]),
+        "mo_art_ref": _f(100 * p["art_rate_ref"], 1),
+        "mo_art_hr100": _f(math.exp(p["art_cd4_loghr"]), 1),
+        "mo_art_vl_hr": _f(math.exp(p["art_vl_loghr"]), 1),
+        "mo_art_ep_hr": f"{p['art_endpoint_hr']:g}",
+        "mo_hazard_step": f"{sim.HAZARD_STEP_WEEKS:g}",
+        "mo_horizon": _f(sim.follow_up_horizon(p)),
+        "mo_dropout": _f(100 * p["dropout_rate"], 1),
+        "mo_miss": f"{p['visit_miss_prob']:g}",
+        "mo_il2_stop": f"{p['il2_stop_prob']:g}",
+        "mo_last_followup": _f(
+            min(
+                sim.follow_up_horizon(p),
+                p["calendar_span"] + p["followup_extension"] - p["entry_window"],
+            )
+        ),
         "mo_entry_window": _f(p["entry_window"]),
         "mo_cutoff": _f(p["calendar_span"] + p["followup_extension"]),
         "mo_extension": _f(p["followup_extension"]),

@@ -299,9 +299,11 @@ def model_parameters() -> tuple[Parameter, ...]:
             "vl_mean",
             4.1,
             "log10 copies/mL",
-            "literature",
-            "median 4.1 at CD4 351-500, Kitahata NEJM 2009;360:1815",
+            "calibrated",
+            "free parameter (prior: median 4.1 at CD4 351-500, Kitahata NEJM 2009;360:1815); "
+            "fitted to the subgroup sizes and subgroup claims",
             "mean true baseline viral load",
+            (3.3, 4.9),
         ),
         Parameter(
             "vl_sd",
@@ -334,7 +336,7 @@ def model_parameters() -> tuple[Parameter, ...]:
         # --- CD4 without IL-2
         Parameter(
             "cd4_slope_mean",
-            68.0,
+            60.0,
             "cells/uL per year",
             cal,
             "fitted to primary_w96_control, cd4_change_w96_control, lowvl_free_w150_control "
@@ -344,7 +346,7 @@ def model_parameters() -> tuple[Parameter, ...]:
         ),
         Parameter(
             "cd4_slope_sd",
-            13.0,
+            26.0,
             "cells/uL per year",
             cal,
             "fitted to the same control claims (prior ~26/yr from the CASCADE IQR)",
@@ -353,7 +355,7 @@ def model_parameters() -> tuple[Parameter, ...]:
         ),
         Parameter(
             "cd4_slope_vl",
-            10.0,
+            20.0,
             "cells/uL per year per log10",
             "calibrated",
             "fitted to the subgroup vs all-patient control claims (literature: "
@@ -372,7 +374,7 @@ def model_parameters() -> tuple[Parameter, ...]:
         # --- IL-2
         Parameter(
             "il2_gain_median",
-            25.0,
+            40.0,
             "cells/uL per cycle",
             cal,
             "fitted to cd4_change_w96_il2, primary_w96_il2, lowvl_free_w150_il2",
@@ -381,7 +383,7 @@ def model_parameters() -> tuple[Parameter, ...]:
         ),
         Parameter(
             "il2_gain_sdlog",
-            1.2,
+            1.0,
             "log",
             cal,
             "fitted to the IL-2 claims (prior: SD ~100% of the gain, Davey JAMA 2000;284:183)",
@@ -390,7 +392,7 @@ def model_parameters() -> tuple[Parameter, ...]:
         ),
         Parameter(
             "il2_halflife",
-            230.0,
+            52.0,
             "weeks",
             cal,
             "fitted to the IL-2 claims at weeks 96 and 150 (Vanguard: gains gone within a year)",
@@ -425,14 +427,18 @@ def model_parameters() -> tuple[Parameter, ...]:
             "il2_vl_effect",
             0.0,
             "log10 copies/mL",
-            "published",
-            "no IL-2 effect on viral load: claims vl_change_w96_* (P = .93)",
-            "IL-2 effect on viral load",
+            cal,
+            "assumption, not a finding: free parameter with a prior centred on 0; the paper's "
+            "VL changes (+0.02 vs +0.04, P = .93) are not significant, which is not evidence "
+            "of no effect; UK-Vanguard saw VL AUC +0.13 vs +0.09 log, NS (Youle PLoS Clin "
+            "Trials 2006;1:e3)",
+            "IL-2 effect on viral load (shift from week 0 on)",
+            (-0.5, 0.5),
         ),
         # --- viral load
         Parameter(
             "vl_drift_mean",
-            0.015,
+            0.09,
             "log10 per year",
             cal,
             "fitted to vl_change_w96_il2 and vl_change_w96_control (prior +0.09/yr, COHERE 2014)",
@@ -457,29 +463,46 @@ def model_parameters() -> tuple[Parameter, ...]:
         ),
         # --- ART initiation
         Parameter(
-            "art_intercept",
-            -3.86,
-            "logit per visit",
+            "art_rate_ref",
+            0.05,
+            "per person-year",
             cal,
-            "fitted to lowvl_art_deferral and the primary proportions",
-            "logit probability of starting ART at a visit with CD4 350 and VL 5",
-            (-9.0, 1.0),
+            "guidelines of 2003-06: ART not recommended for asymptomatic patients above 350 "
+            "(French recommendations; US DHHS, PMC3922739 Table 1); fitted to the ART-related "
+            "claims",
+            "ART-start hazard at true CD4 >= 350 and true VL <= 5 log10, off ART",
+            (0.002, 1.0),
         ),
         Parameter(
-            "art_cd4_slope",
-            2.5,
-            "logit per 100 cells/uL",
-            "assumed",
-            "starts rise steeply below 350 (most at 230-320: Kitahata NEJM 2009)",
-            "increase of the ART-start logit per 100 cells lower",
+            "art_cd4_loghr",
+            1.5,
+            "log HR per 100 cells/uL below 350",
+            cal,
+            "guidelines of 2003-06: start recommended at 200-350, necessary below 200 (French "
+            "recommendations; US DHHS, PMC3922739 Table 1); most deferred starts at 230-320 "
+            "(Kitahata NEJM 2009;360:1815); fitted to the ART-related claims",
+            "rise of the log ART-start hazard per 100 cells/uL of true CD4 below 350",
+            (0.0, 5.0),
         ),
         Parameter(
-            "art_vl_slope",
+            "art_vl_loghr",
             1.0,
-            "logit per log10",
+            "log HR per log10 above 5",
             "assumed",
-            "VL > 100,000 argued for starting (French and US guidance 2002-2007)",
-            "increase of the ART-start logit per log10 above 5",
+            "VL > 100,000 copies/mL argued for starting (French recommendations; US DHHS "
+            "2005-07 elective threshold 100,000, PMC3922739 Table 1); size of the effect not "
+            "published",
+            "rise of the log ART-start hazard per log10 of true VL above 5",
+        ),
+        Parameter(
+            "art_endpoint_hr",
+            1.0,
+            "hazard ratio",
+            "assumed",
+            "reaching the trial's CD4 < 300 end point ends the ART-free strategy but the paper "
+            "and registry do not say it prompted ART; the guideline threshold was 350 and 200 "
+            "(1 = the end point does not by itself trigger ART)",
+            "ART-hazard multiplier after the CD4 end point is reached",
         ),
         Parameter(
             "art_cd4_gain",
@@ -563,6 +586,34 @@ def model_parameters() -> tuple[Parameter, ...]:
             "hazard follows the CD4 count the patient would have had without IL-2",
             "IL-2 hazard ratio for AIDS/death",
         ),
+        # --- observation: loss to follow-up, missed visits, IL-2 discontinuation
+        Parameter(
+            "dropout_rate",
+            0.035,
+            "per person-year",
+            "literature",
+            "loss to follow-up 3.5/100 person-years, five French centres 1997-2006 (Ndiaye "
+            "et al., Antivir Ther 2009;14:567); a trial with visits every month may retain "
+            "better",
+            "loss-to-follow-up hazard (censored at the last visit attended)",
+        ),
+        Parameter(
+            "visit_miss_prob",
+            0.05,
+            "probability",
+            "assumed",
+            "missed scheduled visits in trials of the era not published; a small rate",
+            "probability that a scheduled visit is missed (independently)",
+        ),
+        Parameter(
+            "il2_stop_prob",
+            0.05,
+            "probability per cycle",
+            "assumed",
+            "cycle completion in STALWART/ESPRIT not retrieved; flu-like reactions make some "
+            "patients stop (PRIORS.md section 5)",
+            "probability of stopping IL-2 for good after a cycle",
+        ),
         # --- ART-free endpoint rule
         Parameter(
             "confirm_cd4",
@@ -577,7 +628,8 @@ def model_parameters() -> tuple[Parameter, ...]:
             52.0,
             "weeks",
             "assumed",
-            "extended follow-up analysed ~1 year after primary completion (paper 2009)",
+            "extended follow-up analysed ~1 year after primary completion (paper 2009); "
+            "follow-up never runs beyond week 150 (the last week the paper reads)",
             "data cut-off for week-150 follow-up after primary completion",
         ),
         # --- adverse events (realisation only)

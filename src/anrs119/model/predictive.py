@@ -12,40 +12,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm import tqdm
 
+from anrs119.model import summaries
 from anrs119.model.realize import primary_test, write_csv
-from anrs119.model.simulate import Trials, simulate_trials
-from anrs119.model.summaries import claim_summaries, fisher_2x2
+from anrs119.model.simulate import Trials, simulate_claims
 from anrs119.paths import MODEL_DIR
 from anrs119.seeds import PREDICTIVE_SEED
 
 N_REPLICATES: int = 4000
 PREDICTIVE_FILE: Path = MODEL_DIR / "predictive.csv"
 
-SAFETY_KEYS: dict[str, str] = {"safety_aids_similar": "aids", "safety_death_similar": "death"}
-
 
 def grade34_counts(tr: Trials, p: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
-    """Patients with >= 1 grade 3-4 event by the primary week, per replicate and arm: (R, 2).
-
-    Same process as the embedded trial's ADAE (background rate x RR while IL-2 is given), plus
-    grade-3 IL-2 reactions per cycle received.
-    """
-    from anrs119.model.realize import IL2_REACTION_GRADES, IL2_REACTIONS
-
-    week = p["primary_week"]
-    end = np.minimum(np.minimum(tr.fu_end, tr.t_death), week)
-    years = end / (365.25 / 7)
-    on_il2 = np.where(tr.il2, np.minimum(end, p["il2_last_week"]) / (365.25 / 7), 0.0)
-    mean = p["grade34_rate"] * ((p["il2_grade34_rr"] - 1.0) * on_il2 + years)
-    p_reaction3 = 1.0 - np.prod(
-        [1.0 - prob * IL2_REACTION_GRADES[2] for _, _, prob in IL2_REACTIONS]
-    )
-    cycles = np.where(tr.il2, np.minimum(tr.n_cycles, (tr.cycles < week).sum()), 0)
-    p_none = np.exp(-mean) * (1.0 - p_reaction3) ** cycles
-    hit = rng.random(tr.il2.shape) > p_none
-    return np.stack([(hit & tr.il2).sum(axis=1), (hit & ~tr.il2).sum(axis=1)], axis=1)
+    """Patients with >= 1 grade 3-4 event by the primary week, per replicate and arm: (R, 2)."""
+    return summaries.grade34_counts(tr, p, rng.random(tr.il2.shape))
 
 
 def predictive_samples(
@@ -55,23 +35,9 @@ def predictive_samples(
     progress: bool = True,
 ) -> dict[str, np.ndarray]:
     """Claim summaries (and safety Fisher P values) of ``n_replicates`` replicate trials."""
-    test = primary_test()
-    rng = np.random.default_rng([seed, 1])
-    chunks = []
-    bar = tqdm(total=n_replicates, desc="predictive trials", disable=not progress)
-    for tr in simulate_trials(p, n_replicates, seed):
-        s = claim_summaries(tr, p, primary_test=test)
-        n1, n2 = tr.il2.sum(axis=1), (~tr.il2).sum(axis=1)
-        for claim, name in SAFETY_KEYS.items():
-            s[claim] = fisher_2x2(
-                s[f"{name}_w96_il2"].astype(int), n1, s[f"{name}_w96_control"].astype(int), n2
-            )
-        g = grade34_counts(tr, p, rng)
-        s["safety_grade34_similar"] = fisher_2x2(g[:, 0], n1, g[:, 1], n2)
-        chunks.append(s)
-        bar.update(tr.shape[0])
-    bar.close()
-    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    return simulate_claims(
+        p, n_replicates, seed, progress=progress, primary_test=primary_test(), safety=True
+    )
 
 
 def predictive_table(samples: Mapping[str, np.ndarray], claim_ids: list[str]) -> pd.DataFrame:

@@ -15,15 +15,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from anrs119 import ARM_CODES, ARMS, __version__
 from anrs119.model.parameters import ALLOCATION_FILE, CALIBRATION_FILE, ParameterSet
-from anrs119.model.simulate import Trials, simulate_trials
+from anrs119.model.simulate import (
+    Trials,
+    arm_indicator,
+    follow_up_horizon,
+    simulate,
+    simulate_claims,
+    visit_weeks,
+)
 from anrs119.model.summaries import (
     CHANGE_READING,
     DEFERRAL_READING,
-    claim_summaries,
     fisher_2x2,
 )
 from anrs119.paths import SYNTHETIC_DIR
@@ -158,11 +163,7 @@ class Choice:
 
 def _take(tr: Trials, i: int) -> Trials:
     """Replicate ``i`` of a chunk, keeping the (1, N, ...) shapes."""
-    fields = {}
-    for name in tr.__dataclass_fields__:
-        v = getattr(tr, name)
-        fields[name] = v if name in ("visits", "cycles") else v[i : i + 1]
-    return Trials(**fields)
+    return tr.take(i)
 
 
 def choose_replicate(
@@ -174,13 +175,9 @@ def choose_replicate(
     """Simulate the candidates, score each against the claims, return the nearest."""
     test = primary_test()
     specs = claim_specs()
-    chunks: list[dict[str, np.ndarray]] = []
-    bar = tqdm(total=n_candidates, desc="candidate trials", disable=not progress)
-    for tr in simulate_trials(p, n_candidates, seed, chunk=CHUNK):
-        chunks.append(claim_summaries(tr, p, primary_test=test))
-        bar.update(tr.shape[0])
-    bar.close()
-    allsum = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    allsum = simulate_claims(
+        p, n_candidates, seed, progress=progress, chunk=CHUNK, primary_test=test, safety=False
+    )
     n1, n2 = int(p["n_il2"]), int(p["n_control"])
     for claim, name in (("safety_aids_similar", "aids"), ("safety_death_similar", "death")):
         allsum[claim] = fisher_2x2(
@@ -245,13 +242,12 @@ def _replicate(
     p: Mapping[str, float], index: int, n_candidates: int, seed: int, cache: dict[int, Trials]
 ) -> Trials:
     """Candidate ``index`` re-simulated from the same seed stream (chunks cached)."""
-    chunk = index // CHUNK
-    if chunk not in cache:
-        for k, tr in enumerate(simulate_trials(p, n_candidates, seed, chunk=CHUNK)):
-            if k == chunk:
-                cache[chunk] = tr
-                break
-    return _take(cache[chunk], index - chunk * CHUNK)
+    # counter-based random numbers: replicate ``index`` is simulated on its own, identically
+    if index not in cache:
+        il2 = arm_indicator(int(p["n_il2"]), int(p["n_control"]))
+        v = visit_weeks(follow_up_horizon(p))
+        cache[index] = simulate(p, il2, v, seed, 1, index, full=True)
+    return cache[index]
 
 
 def grade34_p(tables: Mapping[str, pd.DataFrame], week: float) -> float:
@@ -302,7 +298,7 @@ def adverse_events(
     """ADAE rows of one replicate: IL-2 reactions per cycle received, grade 3-4 events."""
     rows: list[dict[str, object]] = []
     n = tr.shape[1]
-    end = np.minimum(tr.fu_end[0], tr.t_death[0])
+    end = np.minimum(tr.t_last[0], tr.t_death[0])  # events reported up to the last visit
     for i in range(n):
         if tr.il2[0, i]:
             for c in tr.cycles[: int(tr.n_cycles[0, i])]:
@@ -412,8 +408,7 @@ def to_adam(
         )
     adlb = pd.concat(lab, ignore_index=True)
 
-    last = np.searchsorted(tr.visits, tr.fu_end[0], side="right") - 1
-    cens = tr.visits[last]
+    cens = tr.t_last[0]  # last visit attended before the data cut-off or loss to follow-up
     death = tr.t_death[0]
     tte = []
 
@@ -433,7 +428,9 @@ def to_adam(
             )
         )
 
-    end_txt = np.full(n, "Last visit before the data cut-off", dtype=object)
+    end_txt = np.where(
+        tr.t_drop[0] < tr.fu_end[0], "Lost to follow-up", "Last visit before the data cut-off"
+    ).astype(object)
     add(
         "PRIMARY",
         "Composite: CD4 < 300, ART, AIDS-defining event or death",

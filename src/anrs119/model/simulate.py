@@ -1,27 +1,62 @@
-"""Vectorised simulation of the trial: arrays shaped (replicates, patients, visits).
+"""Simulation of replicate trials: hazards on a fixed weekly grid, measurements at visits.
 
-All randomness is drawn up front into a :class:`Noise` bundle of standard variates, and the
-model maps (parameters, noise) to trajectories deterministically. Re-using one bundle across
-parameter values gives common random numbers for calibration.
+ART start, AIDS-defining events, death and loss to follow-up are hazards per unit time on a
+grid of ``HAZARD_STEP_WEEKS`` that does not depend on the visit schedule; visits only decide
+what is *observed* (CD4 end point, measured values, the last visit attended). The per-patient
+work runs in a numba kernel (:mod:`anrs119.model.kernel`) with counter-based random numbers, so
+a seed fixes every variate and the same patients appear whatever is computed from them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import expit, ndtr, ndtri
+from scipy.special import ndtr, ndtri
+from tqdm import tqdm
 
-WEEKS_PER_YEAR: float = 365.25 / 7
-ART_CD4_REFERENCE: float = 350.0  # cells/uL at which the ART and clinical logits are centred
-VL_REFERENCE: float = 4.0  # log10 copies/mL at which CD4 slope and clinical rates are centred
-ART_VL_REFERENCE: float = 5.0  # log10 copies/mL: 100,000 copies argued for starting ART
+from anrs119.model import kernel
+from anrs119.model.kernel import (
+    ART_CD4_REFERENCE,
+    ART_VL_REFERENCE,
+    KERNEL_PARAMETERS,
+    VL_REFERENCE,
+    WEEKS_PER_YEAR,
+)
+
+__all__ = [
+    "ART_CD4_REFERENCE",
+    "ART_VL_REFERENCE",
+    "FOLLOW_UP_END",
+    "HAZARD_STEP_WEEKS",
+    "VL_REFERENCE",
+    "WEEKS_PER_YEAR",
+    "Trials",
+    "arm_indicator",
+    "cycle_weeks",
+    "follow_up_horizon",
+    "simulate",
+    "simulate_claims",
+    "simulate_trials",
+    "visit_weeks",
+]
+
+HAZARD_STEP_WEEKS: float = 1.0
+"""Step of the internal time grid on which every hazard is piecewise constant (weeks)."""
+
+FOLLOW_UP_END: str = "subgroup_week"
+"""Parameter holding the last week simulated: the paper reads nothing after week 150."""
 
 
 def follow_up_horizon(p: Mapping[str, float]) -> float:
-    """Longest possible follow-up (first patient enrolled to the data cut-off), in weeks."""
+    """Last week simulated: the subgroup week (150); the data cut-off can only shorten it."""
+    return float(p[FOLLOW_UP_END])
+
+
+def data_cutoff(p: Mapping[str, float]) -> float:
+    """Weeks from the first enrolment to the data cut-off (staggered entry shortens follow-up)."""
     return p["calendar_span"] + p["followup_extension"]
 
 
@@ -32,18 +67,23 @@ VISIT_EARLY_UNTIL: float = 96.0
 VISIT_INTERVAL_LATE: float = 6.0
 
 
-def visit_weeks(horizon: float = 150.0) -> np.ndarray:
-    """Visit weeks: every VISIT_INTERVAL_EARLY weeks to VISIT_EARLY_UNTIL, then every
-    VISIT_INTERVAL_LATE weeks up to ``horizon``."""
-    early = np.arange(0.0, VISIT_EARLY_UNTIL + 1e-9, VISIT_INTERVAL_EARLY)
-    late = np.arange(VISIT_EARLY_UNTIL + VISIT_INTERVAL_LATE, horizon + 1e-9, VISIT_INTERVAL_LATE)
-    return np.concatenate([early, late])
+def visit_weeks(
+    horizon: float = 150.0,
+    early: float = VISIT_INTERVAL_EARLY,
+    until: float = VISIT_EARLY_UNTIL,
+    late: float = VISIT_INTERVAL_LATE,
+) -> np.ndarray:
+    """Visit weeks: every ``early`` weeks to ``until``, then every ``late`` weeks to
+    ``horizon`` (the defaults are the assumed schedule; others serve sensitivity analyses)."""
+    first = np.arange(0.0, until + 1e-9, early)
+    rest = np.arange(first[-1] + late, horizon + 1e-9, late)
+    return np.concatenate([first, rest])
 
 
 def cycle_weeks(p: Mapping[str, float]) -> np.ndarray:
     """IL-2 cycle weeks: the fixed 8-week cycles (registry) then the assumed extra cycles."""
     fixed = p["il2_first_week"] + p["il2_interval"] * np.arange(int(p["il2_fixed_cycles"]))
-    extra = [p["il2_extra_cycle_1"], p["il2_extra_cycle_2"]]
+    extra = [float(p["il2_extra_cycle_1"]), float(p["il2_extra_cycle_2"])]
     extra = extra[: int(p["il2_max_cycles"]) - int(p["il2_fixed_cycles"])]
     weeks = np.concatenate([fixed, np.asarray(extra, dtype=float)])
     if np.any(weeks > p["il2_last_week"]):
@@ -52,283 +92,213 @@ def cycle_weeks(p: Mapping[str, float]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Noise:
-    """Standard random variates for `shape = (replicates, patients)` and `visits` visits."""
-
-    u_bcd4: np.ndarray
-    z_cd4true: np.ndarray
-    z_vl0: np.ndarray
-    z_bvl: np.ndarray
-    z_slope: np.ndarray
-    z_gain: np.ndarray
-    z_drift: np.ndarray
-    z_artgain: np.ndarray
-    e_aids: np.ndarray
-    e_death: np.ndarray
-    u_entry: np.ndarray
-    z_age: np.ndarray
-    u_sex: np.ndarray
-    z_cd4: np.ndarray
-    z_vl: np.ndarray
-    u_art: np.ndarray
-
-
-def draw_noise(rng: np.random.Generator, replicates: int, patients: int, visits: int) -> Noise:
-    """Draw one bundle; the draw order is fixed, so a seed fixes every trajectory."""
-    s = (replicates, patients)
-    sv = (replicates, patients, visits)
-    return Noise(
-        u_bcd4=rng.random(s),
-        z_cd4true=rng.standard_normal(s),
-        z_vl0=rng.standard_normal(s),
-        z_bvl=rng.standard_normal(s),
-        z_slope=rng.standard_normal(s),
-        z_gain=rng.standard_normal(s),
-        z_drift=rng.standard_normal(s),
-        z_artgain=rng.standard_normal(s),
-        e_aids=rng.standard_exponential(s),
-        e_death=rng.standard_exponential(s),
-        u_entry=rng.random(s),
-        z_age=rng.standard_normal(s),
-        u_sex=rng.random(s),
-        z_cd4=rng.standard_normal(sv, dtype=np.float32),
-        z_vl=rng.standard_normal(sv, dtype=np.float32),
-        u_art=rng.random(sv, dtype=np.float32),
-    )
-
-
-@dataclass(frozen=True)
 class Trials:
-    """Simulated trials. (R, N) per patient, (R, N, V) per visit; times in weeks, inf = none.
+    """Simulated trials: (R, N) per patient; times in weeks, inf = not within follow-up.
 
-    Event times are latent (no administrative censoring); ``fu_end`` is the week at which the
-    patient's follow-up is cut by the data cut-off (staggered entry), applied by the summaries.
+    Event times are latent (no censoring); ``t_last`` is the last visit the patient attended
+    before the data cut-off (``fu_end``) or loss to follow-up (``t_drop``), where an analysis
+    censors. ``t_cd4`` dates the CD4 end point at the first low count, ``t_cd4_known`` at the
+    visit that confirms it. ``cd4_w``/``vl_w`` are the measured values at the primary week's
+    visit (NaN if the visit was missed), ``cd4_locf``/``vl_locf`` the last measured before ART
+    up to that week.
+    The per-visit arrays (R, N, V) exist only when simulated with ``full=True``.
     """
 
     visits: np.ndarray
     cycles: np.ndarray
+    week: float
     il2: np.ndarray
     age: np.ndarray
     male: np.ndarray
     entry: np.ndarray
     fu_end: np.ndarray
+    t_drop: np.ndarray
     bcd4: np.ndarray
     bvl: np.ndarray
-    cd4_obs: np.ndarray
-    vl_obs: np.ndarray
-    cd4_true_noil2: np.ndarray
-    onart: np.ndarray
-    alive: np.ndarray
     t_cd4: np.ndarray
+    t_cd4_known: np.ndarray
     t_art: np.ndarray
     t_aids: np.ndarray
     t_death: np.ndarray
     t_primary: np.ndarray
+    t_last: np.ndarray
+    cd4_w: np.ndarray
+    vl_w: np.ndarray
+    cd4_locf: np.ndarray
+    vl_locf: np.ndarray
     n_cycles: np.ndarray
+    cd4_obs: np.ndarray | None = None
+    vl_obs: np.ndarray | None = None
+    attended: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.il2.shape  # type: ignore[return-value]
 
+    @property
+    def onart(self) -> np.ndarray:
+        """(R, N, V): on ART at the visit (strictly after the start)."""
+        return self.visits > self.t_art[..., None]
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self.visits < self.t_death[..., None]
+
     def observed(self) -> np.ndarray:
-        """(R, N, V) mask of visits that happen: alive and before the data cut-off."""
-        return self.alive & (self.visits <= self.fu_end[..., None])
+        """(R, N, V) mask of visits that take place: attended, alive, within follow-up."""
+        if self.attended is None:
+            raise ValueError("observed() needs the per-visit arrays: simulate with full=True")
+        end = np.minimum(self.fu_end, self.t_drop)[..., None]
+        return self.attended & self.alive & (self.visits <= end)
+
+    def take(self, index: slice | int) -> Trials:
+        """Replicates ``index`` (a slice, or one replicate kept as shape (1, N, ...))."""
+        sl = slice(index, index + 1) if isinstance(index, int) else index
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v if f.name in ("visits", "cycles", "week") or v is None else v[sl]
+        return Trials(**out)
 
 
-F32 = np.float32
+DESIGN_SCALARS: tuple[str, ...] = (
+    "n_il2",
+    "n_control",
+    "primary_week",
+    "subgroup_week",
+    "vl_cutoff",
+    "il2_first_week",
+    "il2_interval",
+    "il2_fixed_cycles",
+    "il2_max_cycles",
+    "il2_last_week",
+    "il2_extra_cycle_1",
+    "il2_extra_cycle_2",
+)
+"""Inputs that fix array shapes or the schedule: one value for all replicates."""
+
+PER_REPLICATE: tuple[str, ...] = (
+    *KERNEL_PARAMETERS,
+    "cd4_lower",
+    "cd4_upper",
+    "il2_rampup",
+    "il2_halflife",
+    "calendar_span",
+    "followup_extension",
+)
+"""Inputs that may be given as one value per replicate (arrays of shape (replicates,))."""
 
 
-def _f(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x, dtype=F32)
+def _per_replicate(p: Mapping[str, float], replicates: int) -> dict[str, np.ndarray]:
+    for name in DESIGN_SCALARS:
+        if np.ndim(p[name]) != 0:
+            raise ValueError(f"parameter {name}: a design fact takes one value, not an array")
+    out = {}
+    for name in PER_REPLICATE:
+        v = np.asarray(p[name], dtype=float)
+        if v.ndim == 0:
+            v = np.full(replicates, float(v))
+        elif v.shape != (replicates,):
+            raise ValueError(
+                f"parameter {name}: per-replicate values need shape ({replicates},), got {v.shape}"
+            )
+        out[name] = v
+    return out
 
 
-def _first_true(mask: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Time of the first True along the last axis, inf if none."""
-    idx = mask.argmax(axis=-1)
-    return np.where(mask.any(axis=-1), times[idx], np.inf)
+def _boost_table(weeks: np.ndarray, cycles: np.ndarray, rampup, halflife) -> np.ndarray:
+    """(R, T, C + 1): share of the peak gain present at each week from the first K cycles."""
+    lag = weeks[None, :, None] - cycles[None, None, :]
+    ramp = np.asarray(rampup, dtype=float)[:, None, None]
+    half = np.asarray(halflife, dtype=float)[:, None, None]
+    rise = np.clip(lag / ramp, 0.0, 1.0)
+    decay = np.exp(-math.log(2.0) * np.maximum(lag - ramp, 0.0) / half)
+    kern = np.where(lag > 0, rise * decay, 0.0)
+    out = np.zeros((kern.shape[0], weeks.size, cycles.size + 1))
+    out[..., 1:] = np.cumsum(kern, axis=-1)
+    return out
 
 
 def _il2_kernel(lag: np.ndarray, rampup: float, halflife: float) -> np.ndarray:
-    """Share of a cycle's peak gain present `lag` weeks after the cycle starts."""
+    """Share of a cycle's peak gain present ``lag`` weeks after the cycle starts."""
     rise = np.clip(lag / rampup, 0.0, 1.0)
     decay = np.exp(-math.log(2.0) * np.maximum(lag - rampup, 0.0) / halflife)
     return np.where(lag > 0, rise * decay, 0.0)
 
 
-def _event_time(
-    rate: np.ndarray, visits: np.ndarray, budget: np.ndarray, horizon: float
-) -> np.ndarray:
-    """Invert a piecewise-constant cumulative hazard: first time it reaches `budget` (Exp(1))."""
-    dt = np.diff(visits)
-    cum = np.cumsum(rate * dt, axis=-1)
-    k = (cum < budget[..., None]).sum(axis=-1)  # intervals fully survived
-    inside = k < dt.size
-    kk = np.minimum(k, dt.size - 1)[..., None]
-    before = np.where(kk > 0, np.take_along_axis(cum, np.maximum(kk - 1, 0), -1), 0.0)[..., 0]
-    r = np.take_along_axis(rate, kk, -1)[..., 0]
-    t = visits[kk[..., 0]] + (budget - before) / np.maximum(r, 1e-300)
-    return np.where(inside, np.minimum(t, horizon), np.inf)
-
-
 def simulate(
     p: Mapping[str, float],
-    noise: Noise,
     il2: np.ndarray,
     visits: np.ndarray,
-    post_art: bool = True,
+    seed: int,
+    replicates: int = 1,
+    first_replicate: int = 0,
+    *,
+    full: bool = True,
 ) -> Trials:
-    """Map parameters and noise to trials; `il2` is a boolean (N,) or (R, N) arm indicator.
+    """Simulate ``replicates`` trials of the patients ``il2`` (boolean (N,) arm indicator).
 
-    ``post_art=False`` skips the on-ART trajectories (values after ART keep the off-ART path);
-    the claim summaries under the off-ART reading do not use them, so calibration saves time.
+    Replicate r uses the random numbers of replicate ``first_replicate + r`` of ``seed``
+    (common random numbers across parameter values and chunkings) and the r-th value of any
+    per-replicate parameter array. ``full=False`` skips the per-visit arrays.
     """
-    t = visits
-    t32 = visits.astype(F32)  # per-visit arrays are float32: half the memory traffic
-    horizon = float(t[-1])
-    shape = noise.u_bcd4.shape
-    il2 = np.broadcast_to(np.asarray(il2, dtype=bool), shape)
+    visits = np.asarray(visits, dtype=float)
+    il2 = np.asarray(il2, dtype=bool)
+    if il2.ndim != 1:
+        raise ValueError("il2 must be a boolean (N,) arm indicator")
+    horizon = follow_up_horizon(p)
+    if visits[0] != 0.0 or np.any(np.diff(visits) <= 0) or visits[-1] > horizon + 1e-9:
+        raise ValueError(f"visits must rise from week 0 and end by week {horizon:g}")
+    if visits.size > kernel.MAX_VISITS:
+        raise ValueError(f"at most {kernel.MAX_VISITS} visits")
+    week = float(p["primary_week"])
+    jw = int(np.searchsorted(visits, week))
+    if jw >= visits.size or visits[jw] != week:
+        raise ValueError(f"the visit schedule has no visit at the primary week {week:g}")
+    q = _per_replicate(p, replicates)
     cycles = cycle_weeks(p)
+    r, n = replicates, il2.size
 
-    # Baseline CD4: the screening count (true x noise) must fall in the window; sample the
-    # measured log count from its truncated marginal, then the true count given the measured one
-    # (bivariate normal), so regression to the mean is exact and draws stay common.
-    m, s, sig = math.log(p["cd4_pop_median"]), p["cd4_pop_sdlog"], p["cd4_noise_sdlog"]
-    s_m = math.hypot(s, sig)
-    a = ndtr((math.log(p["cd4_lower"]) - m) / s_m)
-    b = ndtr((math.log(p["cd4_upper"]) - m) / s_m)
-    log_meas = m + s_m * ndtri(a + noise.u_bcd4 * (b - a))
-    shrink = s * s / (s_m * s_m)
-    log_true = m + shrink * (log_meas - m) + (s * sig / s_m) * noise.z_cd4true
-    bcd4 = np.exp(log_meas)
-    c0 = np.exp(log_true)
+    params = np.empty((r, kernel.N_PARAMS))
+    for k, name in enumerate(KERNEL_PARAMETERS):
+        params[:, k] = q[name]
+    params[:, kernel.P_CUTOFF] = q["calendar_span"] + q["followup_extension"]
 
-    v0 = p["vl_mean"] + p["vl_sd"] * noise.z_vl0
-    bvl = v0 + p["vl_noise_sd"] * noise.z_bvl
+    # Screening CD4 (true x noise) must fall in the window: the measured log count comes from
+    # its truncated marginal (inverse CDF), the true count from its conditional (kernel).
+    m = np.log(q["cd4_pop_median"])[:, None]
+    s_m = np.hypot(q["cd4_pop_sdlog"], q["cd4_noise_sdlog"])[:, None]
+    a = ndtr((np.log(q["cd4_lower"])[:, None] - m) / s_m)
+    b = ndtr((np.log(q["cd4_upper"])[:, None] - m) / s_m)
+    u = kernel.uniforms(seed, first_replicate, r, n, kernel.S_BASE_CD4)
+    log_meas = m + s_m * ndtri(a + u * (b - a))
 
-    # CD4 without IL-2: linear decline, steeper with higher viral load, random slope.
-    slope = (
-        -(p["cd4_slope_mean"] + p["cd4_slope_vl"] * (v0 - VL_REFERENCE))
-        + p["cd4_slope_sd"] * noise.z_slope
-    ) / WEEKS_PER_YEAR
-    base = np.maximum(_f(c0)[..., None] + _f(slope)[..., None] * t32, F32(p["cd4_floor"]))
+    dt = HAZARD_STEP_WEEKS
+    n_steps = math.ceil(horizon / dt - 1e-9)
+    bh = _boost_table(np.arange(n_steps) * dt, cycles, q["il2_rampup"], q["il2_halflife"])
+    bv = _boost_table(visits, cycles, q["il2_rampup"], q["il2_halflife"])
 
-    # IL-2: every cycle adds the patient's gain, which builds up and then wanes.
-    gain = np.where(il2, p["il2_gain_median"] * np.exp(p["il2_gain_sdlog"] * noise.z_gain), 0.0)
-    kern = _il2_kernel(t[:, None] - cycles[None, :], p["il2_rampup"], p["il2_halflife"])
-    boost = _f(gain)[..., None] * _f(kern.sum(axis=1))
-    cd4_pre = base + boost
-
-    drift = p["vl_drift_mean"] + p["vl_drift_sd"] * noise.z_drift
-    v_true = _f(v0)[..., None] + _f(drift / WEEKS_PER_YEAR)[..., None] * t32
-    if p["il2_vl_effect"] != 0.0:
-        v_true = v_true + _f(np.where(il2, p["il2_vl_effect"], 0.0))[..., None] * (t32 > 0)
-
-    noise_cd4 = np.exp(F32(sig) * noise.z_cd4)
-    cd4_obs_pre = cd4_pre * noise_cd4
-    cd4_obs_pre[..., 0] = bcd4
-    vl_obs_pre = v_true + F32(p["vl_noise_sd"]) * noise.z_vl
-    vl_obs_pre[..., 0] = bvl
-    np.maximum(vl_obs_pre, F32(p["vl_lod"]), out=vl_obs_pre)
-
-    # ART start at a visit: logistic in the CD4 and viral load measured at that visit.
-    logit = (
-        F32(
-            p["art_intercept"]
-            + p["art_cd4_slope"] * ART_CD4_REFERENCE / 100.0
-            - p["art_vl_slope"] * ART_VL_REFERENCE
-        )
-        - F32(p["art_cd4_slope"] / 100.0) * cd4_obs_pre
-        + F32(p["art_vl_slope"]) * vl_obs_pre
-    )
-    start = noise.u_art < expit(logit)
-    start[..., 0] = False
-    t_artv = _first_true(start, t)
-
-    # AIDS and death: hazards follow the CD4 count without IL-2 (arm-independent given the
-    # patient), so IL-2 gains confer no clinical protection (ESPRIT/SILCAAT).
-    cd4_cf = base[..., :-1]
-    on_art_int = t[:-1] >= t_artv[..., None]
-    log_rate = (
-        F32(p["aids_cd4_loghr"] * ART_CD4_REFERENCE / 100.0 - p["aids_vl_loghr"] * VL_REFERENCE)
-        - F32(p["aids_cd4_loghr"] / 100.0) * cd4_cf
-        + F32(p["aids_vl_loghr"]) * v_true[..., :-1]
-    )
-    mult = (
-        np.where(on_art_int, p["art_clinical_hr"], 1.0)
-        * np.where(il2, p["il2_clinical_hr"], 1.0)[..., None]
-    )
-    rel = np.exp(log_rate).astype(float) * mult / WEEKS_PER_YEAR
-    t_aids = _event_time(p["aids_rate"] * rel, t, noise.e_aids, horizon)
-    t_death = _event_time(p["death_rate"] * rel, t, noise.e_death, horizon)
-
-    t_art = np.minimum(t_artv, t_aids)  # an AIDS-defining event starts ART at once (assumed)
-    t_art = np.where(t_art < t_death, t_art, np.inf)
-
-    # CD4 end point: first visit below the threshold (confirmed at the next visit if required),
-    # counting only measurements taken off ART and while alive.
-    valid = (t > 0) & (t <= t_art[..., None]) & (t < t_death[..., None])
-    below = (cd4_obs_pre < p["cd4_threshold"]) & valid
-    if p["confirm_cd4"] >= 0.5:
-        hit = np.zeros_like(below)
-        hit[..., :-1] = below[..., :-1] & below[..., 1:]
-    else:
-        hit = below
-    t_cd4 = _first_true(hit, t)
-    t_primary = np.minimum.reduce([t_cd4, t_art, t_aids, t_death])
-
-    # After ART: CD4 rises from its level at the start, viral load falls below detection.
-    given = (cycles[None, None, :] < t_art[..., None]) & (
-        cycles[None, None, :] < t_death[..., None]
-    )
-    n_cycles = np.where(il2, given.sum(axis=-1), 0)
-    onart = t > t_art[..., None]
-    if post_art and onart.any():
-        ta = np.where(np.isfinite(t_art), t_art, 0.0)
-        base_a = np.maximum(c0 + slope * ta, p["cd4_floor"])
-        # explicit sum over the few cycles (no BLAS call: same bits on every machine)
-        kern32 = _f(kern)
-        boost_after = np.zeros(onart.shape, dtype=F32)
-        for k in range(cycles.size):
-            boost_after += given[..., k : k + 1] * kern32[:, k]
-        boost_after *= _f(gain)[..., None]
-        since = np.maximum(t32 - _f(ta)[..., None], F32(0.0))
-        art_gain = p["art_cd4_gain"] * np.exp(p["art_gain_sdlog"] * noise.z_artgain)
-        cd4_on = (_f(base_a)[..., None] + boost_after) + _f(art_gain)[..., None] * (
-            F32(1.0) - np.exp(since * F32(-1.0 / p["art_tau"]))
-        )
-        cd4_obs = np.where(onart, cd4_on * noise_cd4, cd4_obs_pre)
-        v_a = v0 + drift * ta / WEEKS_PER_YEAR
-        floor = p["vl_lod"] - 0.5  # suppressed below the assay limit
-        v_on = F32(floor) + _f(v_a - floor)[..., None] * np.exp(since * F32(-1.0 / p["art_vl_tau"]))
-        vl_on = np.maximum(v_on + F32(p["vl_noise_sd"]) * noise.z_vl, F32(p["vl_lod"]))
-        vl_obs = np.where(onart, vl_on, vl_obs_pre)
-    else:
-        cd4_obs, vl_obs = cd4_obs_pre, vl_obs_pre
-
-    entry = p["entry_window"] * noise.u_entry
-    fu_end = np.minimum(horizon, follow_up_horizon(p) - entry)
-    age = np.clip(p["age_mean"] + p["age_sd"] * noise.z_age, 18.0, 70.0)
+    out = np.empty((len(kernel.OUTPUTS), r, n))
+    vshape = (r, n, visits.size) if full else (1, 1, 1)
+    cd4_obs = np.empty(vshape)
+    vl_obs = np.empty(vshape)
+    attended = np.empty(vshape, dtype=bool)
+    kernel.run(
+        int(seed), int(first_replicate), params, log_meas, il2, visits, cycles, bh, bv, dt,
+        n_steps, jw, full, out, cd4_obs, vl_obs, attended,
+    )  # fmt: skip
+    o = dict(zip(kernel.OUTPUTS, out, strict=True))
     return Trials(
-        visits=t,
+        visits=visits,
         cycles=cycles,
-        il2=il2,
-        age=age,
-        male=noise.u_sex < p["male_fraction"],
-        entry=entry,
-        fu_end=fu_end,
-        bcd4=bcd4,
-        bvl=bvl,
-        cd4_obs=cd4_obs,
-        vl_obs=vl_obs,
-        cd4_true_noil2=base,
-        onart=onart,
-        alive=t < t_death[..., None],
-        t_cd4=t_cd4,
-        t_art=t_art,
-        t_aids=t_aids,
-        t_death=t_death,
-        t_primary=t_primary,
-        n_cycles=n_cycles,
+        week=week,
+        il2=np.broadcast_to(il2, (r, n)),
+        male=o.pop("male") > 0.5,
+        n_cycles=o.pop("n_cycles").astype(np.int64),
+        cd4_obs=cd4_obs if full else None,
+        vl_obs=vl_obs if full else None,
+        attended=attended if full else None,
+        **o,
     )
 
 
@@ -337,19 +307,87 @@ def arm_indicator(n_il2: int, n_control: int) -> np.ndarray:
     return np.arange(n_il2 + n_control) < n_il2
 
 
+def _slice_params(p: Mapping[str, float], start: int, stop: int) -> dict:
+    return {k: (v[start:stop] if np.ndim(v) == 1 else v) for k, v in p.items()}
+
+
+def _check_lengths(p: Mapping[str, float], replicates: int) -> None:
+    for k, v in p.items():
+        if np.ndim(v) == 1 and len(v) != replicates:
+            raise ValueError(
+                f"parameter {k}: per-replicate values need shape ({replicates},), got ({len(v)},)"
+            )
+
+
 def simulate_trials(
     p: Mapping[str, float],
     replicates: int,
     seed: int,
     chunk: int = 250,
     visits: np.ndarray | None = None,
+    *,
+    full: bool = True,
 ) -> Iterator[Trials]:
-    """Yield chunks of replicate trials of the design's size, reproducible from `seed`."""
-    v = visit_weeks(follow_up_horizon(p)) if visits is None else visits
+    """Yield chunks of replicate trials of the design's size, reproducible from ``seed``.
+
+    Values of ``p`` may be arrays of shape ``(replicates,)`` (per-replicate parameters).
+    """
+    _check_lengths(p, replicates)
+    for name in DESIGN_SCALARS:
+        if np.ndim(p[name]) != 0:
+            raise ValueError(f"parameter {name}: a design fact takes one value, not an array")
+    v = visit_weeks(follow_up_horizon(p)) if visits is None else np.asarray(visits, float)
     il2 = arm_indicator(int(p["n_il2"]), int(p["n_control"]))
-    rng = np.random.default_rng(seed)
     done = 0
     while done < replicates:
         r = min(chunk, replicates - done)
-        yield simulate(p, draw_noise(rng, r, il2.size, v.size), il2, v)
+        yield simulate(_slice_params(p, done, done + r), il2, v, seed, r, done, full=full)
         done += r
+
+
+def simulate_claims(
+    p: Mapping[str, float],
+    replicates: int,
+    seed: int,
+    *,
+    progress: bool = False,
+    visits: np.ndarray | None = None,
+    chunk: int = 1000,
+    primary_test: str | None = None,
+    safety: bool = True,
+) -> dict[str, np.ndarray]:
+    """Claim summaries of ``replicates`` simulated trials, each array of length ``replicates``.
+
+    Values of ``p`` may be per-replicate arrays (shape ``(replicates,)``). ``primary_test``
+    defaults to the test that reproduces the printed primary P value (forensic allocation);
+    ``safety`` adds the Fisher P values of the safety statements (AIDS, death, grade 3-4).
+    Same ``(p, replicates, seed)``, same bytes.
+    """
+    from anrs119.model.summaries import claim_summaries, safety_summaries
+
+    if primary_test is None:
+        primary_test = _default_primary_test()
+    chunks = []
+    bar = tqdm(total=replicates, desc="simulated trials", disable=not progress)
+    done = 0
+    for tr in simulate_trials(p, replicates, seed, chunk=chunk, visits=visits, full=False):
+        r = tr.shape[0]
+        q = _slice_params(p, done, done + r)
+        s = claim_summaries(tr, q, primary_test=primary_test)
+        if safety:
+            u = kernel.uniforms(seed, done, r, tr.shape[1], kernel.S_AE)
+            s.update(safety_summaries(tr, q, u))
+        chunks.append(s)
+        done += r
+        bar.update(r)
+    bar.close()
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+
+def _default_primary_test() -> str:
+    try:
+        from anrs119.model.realize import primary_test
+
+        return primary_test()
+    except (OSError, ValueError, KeyError):
+        return "chi2"

@@ -7,10 +7,13 @@ trial-sized replicates) and the choice of the embedded trial.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
+from numba import njit, prange
 from scipy import stats
 
 from anrs119.model.simulate import Trials
@@ -30,11 +33,44 @@ class TimeToEvent:
 
 
 def last_visit(tr: Trials, censor: bool = True) -> np.ndarray:
-    """Week of each patient's last scheduled visit before the data cut-off (R, N)."""
+    """Week where each patient is censored (R, N): the last visit attended before the data
+    cut-off or loss to follow-up; ``censor=False``: the last week simulated (latent data)."""
     if not censor:
         return np.full(tr.shape, float(tr.visits[-1]))
-    idx = np.searchsorted(tr.visits, tr.fu_end, side="right") - 1
-    return tr.visits[idx]
+    return tr.t_last
+
+
+def truncate(tr: Trials, week: float) -> Trials:
+    """The trials with everything after ``week`` removed: later visits dropped, later event
+    times set to inf (not seen), censoring at the last visit attended by ``week``."""
+    if tr.visits[-1] <= week:
+        return tr
+    keep = tr.visits <= week
+    visits = tr.visits[keep]
+    if tr.attended is None:
+        raise ValueError("truncating needs the per-visit arrays: simulate with full=True")
+    att = tr.attended[..., keep] & (visits <= tr.t_last[..., None])
+    last = visits[visits.size - 1 - np.argmax(att[..., ::-1], axis=-1)]
+    cut = {
+        k: np.where(getattr(tr, k) <= week, getattr(tr, k), np.inf)
+        for k in ("t_cd4_known", "t_art", "t_aids", "t_death", "t_drop")
+    }
+    # a low count confirmed only after ``week`` is not an end point by ``week``
+    cut["t_cd4"] = np.where(np.isfinite(cut["t_cd4_known"]), tr.t_cd4, np.inf)
+    cut["t_primary"] = np.minimum.reduce(
+        [cut["t_cd4"], cut["t_art"], cut["t_aids"], cut["t_death"]]
+    )
+    return replace(
+        tr,
+        visits=visits,
+        t_last=np.minimum(tr.t_last, last),
+        fu_end=np.minimum(tr.fu_end, week),
+        n_cycles=np.where(tr.il2, np.minimum(tr.n_cycles, (tr.cycles <= week).sum()), 0),
+        cd4_obs=tr.cd4_obs[..., keep],
+        vl_obs=None if tr.vl_obs is None else tr.vl_obs[..., keep],
+        attended=tr.attended[..., keep],
+        **cut,
+    )
 
 
 def composite(tr: Trials, censor: bool = True) -> TimeToEvent:
@@ -133,53 +169,108 @@ def chi2_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray, yat
     return np.where(degenerate, 1.0, stats.chi2.sf(stat, 1))
 
 
+@lru_cache(maxsize=4096)
+def _fisher_table(a: int, b: int) -> np.ndarray:
+    """Two-sided Fisher P for every table with row sizes (a, b): indexed [e1, e1 + e2]."""
+    x = np.arange(a + 1)
+    k = np.arange(a + b + 1)
+    pmf = stats.hypergeom.pmf(x[None, :], a + b, k[:, None], a)  # (k, x)
+    out = np.empty((a + 1, a + b + 1))
+    for e1 in range(a + 1):
+        p_obs = pmf[:, e1]
+        out[e1] = np.where(pmf <= p_obs[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
+    return np.minimum(out, 1.0)
+
+
 def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -> np.ndarray:
-    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact)."""
+    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact),
+    looked up in a table per pair of group sizes."""
+    shape = np.shape(e1)
     e1, n1, e2, n2 = (
-        np.broadcast_to(np.asarray(a), np.shape(e1)).ravel() for a in (e1, n1, e2, n2)
+        np.broadcast_to(np.asarray(v, dtype=np.int64), shape).ravel() for v in (e1, n1, e2, n2)
     )
     out = np.empty(e1.shape, dtype=float)
     for key in set(zip(n1.tolist(), n2.tolist(), strict=True)):
         sel = (n1 == key[0]) & (n2 == key[1])
-        a, b = key
-        k = e1[sel] + e2[sel]
-        x = np.arange(a + 1)
-        pmf = stats.hypergeom.pmf(x[None, :], a + b, k[:, None], a)
-        p_obs = pmf[np.arange(k.size), e1[sel]]
-        out[sel] = np.where(pmf <= p_obs[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
-    return np.minimum(out, 1.0)
+        out[sel] = _fisher_table(*key)[e1[sel], e1[sel] + e2[sel]]
+    return out.reshape(shape)
+
+
+@njit(cache=True, parallel=True)
+def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
+    r = x.shape[0]
+    out = np.empty(r)
+    for i in prange(r):
+        vals = np.empty(x.shape[1] + y.shape[1])
+        grp = np.empty(x.shape[1] + y.shape[1], dtype=np.bool_)
+        n1 = 0
+        n = 0
+        for j in range(x.shape[1]):
+            if not np.isnan(x[i, j]):
+                vals[n] = x[i, j]
+                grp[n] = True
+                n += 1
+                n1 += 1
+        for j in range(y.shape[1]):
+            if not np.isnan(y[i, j]):
+                vals[n] = y[i, j]
+                grp[n] = False
+                n += 1
+        n2 = n - n1
+        if n1 == 0 or n2 == 0:
+            out[i] = np.nan
+            continue
+        order = np.argsort(vals[:n], kind="mergesort")
+        r1 = 0.0
+        tie = 0.0
+        k = 0
+        while k < n:
+            m = k
+            while m + 1 < n and vals[order[m + 1]] == vals[order[k]]:
+                m += 1
+            t = m - k + 1
+            rank = (k + m) / 2.0 + 1.0  # average rank of the tie group
+            for q in range(k, m + 1):
+                if grp[order[q]]:
+                    r1 += rank
+            tie += t * t * t - t
+            k = m + 1
+        u1 = r1 - n1 * (n1 + 1) / 2.0
+        mu = n1 * n2 / 2.0
+        var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
+        if var <= 0.0:
+            out[i] = np.nan
+            continue
+        z = (abs(u1 - mu) - 0.5) / math.sqrt(var)
+        p = math.erfc(max(z, 0.0) / math.sqrt(2.0))
+        out[i] = min(p, 1.0)
+    return out
 
 
 def mann_whitney(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Two-sided Mann-Whitney P per row (NaN = missing), asymptotic with tie and continuity
     corrections, as ``scipy.stats.mannwhitneyu(method="asymptotic")``."""
-    z = np.concatenate([x, y], axis=1)
-    valid = ~np.isnan(z)
-    n1 = (~np.isnan(x)).sum(axis=1).astype(float)
-    n2 = (~np.isnan(y)).sum(axis=1).astype(float)
-    n = n1 + n2
-    ranks = stats.rankdata(np.where(valid, z, np.inf), axis=1)  # NaNs rank last, unused
-    r1 = np.where(valid[:, : x.shape[1]], ranks[:, : x.shape[1]], 0.0).sum(axis=1)
-    u1 = r1 - n1 * (n1 + 1) / 2
-    # tie term: sum over tie groups of (t^3 - t), from the sorted valid values per row
-    srt = np.sort(np.where(valid, z, np.nan), axis=1)
-    same = (srt[:, 1:] == srt[:, :-1]).astype(float)
-    tie = np.zeros(n.shape)
-    if same.any():
-        # run lengths of equal neighbours: accumulate t^3 - t via consecutive-pair counts
-        runs = np.zeros_like(same)
-        runs[:, 0] = same[:, 0]
-        for j in range(1, same.shape[1]):
-            runs[:, j] = np.where(same[:, j] > 0, runs[:, j - 1] + 1, 0.0)
-        ends = (runs > 0) & np.concatenate([runs[:, 1:] == 0, np.ones_like(runs[:, :1], bool)], 1)
-        t = np.where(ends, runs + 1, 0.0)
-        tie = (t**3 - t).sum(axis=1)
-    mu = n1 * n2 / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var = n1 * n2 / 12 * ((n + 1) - tie / (n * (n - 1)))
-        zstat = (np.abs(u1 - mu) - 0.5) / np.sqrt(var)
-    p = 2 * stats.norm.sf(np.maximum(zstat, 0.0))
-    return np.where((n1 > 0) & (n2 > 0) & (var > 0), np.minimum(p, 1.0), np.nan)
+    return _mann_whitney_rows(np.ascontiguousarray(x, float), np.ascontiguousarray(y, float))
+
+
+@njit(cache=True, parallel=True)
+def _median_rows(values, mask):  # pragma: no cover - compiled
+    r, n = values.shape
+    out = np.empty(r)
+    for i in prange(r):
+        buf = np.empty(n)
+        m = 0
+        for j in range(n):
+            if mask[i, j] and not np.isnan(values[i, j]):
+                buf[m] = values[i, j]
+                m += 1
+        if m == 0:
+            out[i] = np.nan
+            continue
+        srt = np.sort(buf[:m])
+        h = m // 2
+        out[i] = srt[h] if m % 2 == 1 else 0.5 * (srt[h - 1] + srt[h])
+    return out
 
 
 def logrank(tte: TimeToEvent, group1: np.ndarray, group2: np.ndarray, grid: np.ndarray):
@@ -213,43 +304,70 @@ def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        out = np.nanmedian(_masked(values, mask), axis=1)
-    return out
-
-
-def rounded_obs(tr: Trials) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Values as written to the ADaM tables: CD4 to whole cells, log10 VL to 2 decimals."""
-    return (
-        np.round(tr.cd4_obs.astype(float)),
-        np.round(tr.vl_obs.astype(float), 2),
-        np.round(tr.bcd4),
-        np.round(tr.bvl, 2),
-    )
+    """Median of the values in ``mask`` per row (NaN if none), as numpy's nanmedian."""
+    v = np.ascontiguousarray(np.broadcast_to(values, mask.shape), dtype=float)
+    return _median_rows(v, np.ascontiguousarray(mask))
 
 
 def change_readings(
-    tr: Trials, week: float, cd4: np.ndarray, vl: np.ndarray, bcd4: np.ndarray, bvl: np.ndarray
+    tr: Trials, censor: bool = True
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Change from baseline at ``week`` per reading: (CD4 change, VL change, included mask).
+    """Change from baseline at the primary week per reading: (CD4, VL change, included mask).
 
-    ``off_art``: patients alive and still off ART at the visit (the reading used).
-    ``pre_art_locf``: last value measured before ART, carried forward (alive patients).
+    Values are rounded as the ADaM tables are (CD4 to whole cells, log10 VL to 2 decimals).
+    ``off_art``: patients seen at the visit, alive and still off ART (the reading used).
+    ``pre_art_locf``: last value measured before ART, carried forward (alive, in follow-up).
     ``policy``: value at the visit whatever the treatment (treatment policy).
     """
-    j = _index(tr.visits, week)
-    alive = tr.alive[..., j] & (tr.visits[j] <= tr.fu_end)
-    off = alive & ~tr.onart[..., j]
-    pre = (~tr.onart[..., : j + 1]) & tr.alive[..., : j + 1]
-    last = (j - np.argmax(pre[..., ::-1], axis=-1))[..., None]
-    cd4_last = np.take_along_axis(cd4[..., : j + 1], last, -1)[..., 0]
-    vl_last = np.take_along_axis(vl[..., : j + 1], last, -1)[..., 0]
+    w = tr.week
+    bcd4, bvl = np.round(tr.bcd4), np.round(tr.bvl, 2)
+    in_fu = tr.t_death > w
+    if censor:
+        in_fu &= (w <= tr.fu_end) & (w <= tr.t_drop)
+    seen = in_fu & ~np.isnan(tr.cd4_w)
+    off = seen & (tr.t_art >= w)
+    cd4_w, vl_w = np.round(tr.cd4_w), np.round(tr.vl_w, 2)
+    cd4_p, vl_p = np.round(tr.cd4_locf), np.round(tr.vl_locf, 2)
     # changes rounded as the ADaM CHG column is (2 decimals for log10 viral load)
     return {
-        "off_art": (cd4[..., j] - bcd4, np.round(vl[..., j] - bvl, 2), off),
-        "pre_art_locf": (cd4_last - bcd4, np.round(vl_last - bvl, 2), alive),
-        "policy": (cd4[..., j] - bcd4, np.round(vl[..., j] - bvl, 2), alive),
+        "off_art": (cd4_w - bcd4, np.round(vl_w - bvl, 2), off),
+        "pre_art_locf": (cd4_p - bcd4, np.round(vl_p - bvl, 2), in_fu),
+        "policy": (cd4_w - bcd4, np.round(vl_w - bvl, 2), seen),
     }
+
+
+def ceil_tenth(t: np.ndarray) -> np.ndarray:
+    """Weeks rounded up to 0.1, as the ADaM AVAL column is written."""
+    return np.ceil(np.round(t * 10.0, 6)) / 10.0
+
+
+def km_quantile(tte: TimeToEvent, mask: np.ndarray, q: float) -> np.ndarray:
+    """Kaplan-Meier q-quantile per replicate on the exact (0.1-week) times: the first time at
+    which S(t) <= 1 - q (inf if not reached), as lifelines and the ADaM analyses define it."""
+    time = np.where(mask, ceil_tenth(tte.time), np.inf)
+    event = tte.event & mask
+    order = np.lexsort((~event, time), axis=-1)  # events before censorings at tied times
+    t_sorted = np.take_along_axis(time, order, -1)
+    e_sorted = np.take_along_axis(event, order, -1)
+    m = mask.sum(axis=1, keepdims=True)
+    at_risk = m - np.arange(time.shape[1])[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(e_sorted & (at_risk > 0), 1.0 - 1.0 / at_risk, 1.0)
+    surv = np.cumprod(factor, axis=1)
+    hit = (surv <= 1.0 - q + 1e-12) & e_sorted
+    idx = hit.argmax(axis=1)
+    rows = np.arange(time.shape[0])
+    return np.where(hit.any(axis=1), t_sorted[rows, idx], np.inf)
+
+
+def exponential_median(tte: TimeToEvent, mask: np.ndarray) -> np.ndarray:
+    """Median of an exponential model fitted by maximum likelihood (events / time at risk) to
+    the data of ``mask``: ln 2 x time at risk / events (inf without events). Uses only the
+    follow-up simulated, so it extrapolates from data up to week 150, never reads later data."""
+    d = (tte.event & mask).sum(axis=1)
+    at_risk = np.where(mask, tte.time, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, math.log(2.0) * at_risk / d, np.inf)
 
 
 CHANGE_READING: str = "off_art"
@@ -273,6 +391,7 @@ def claim_summaries(
     ``censor=False`` uses the latent, complete follow-up (expected values in big cohorts);
     ``interpolate=True`` makes quantiles smooth in the parameters (calibration).
     """
+    tr = truncate(tr, p["subgroup_week"])  # no claim reads follow-up after week 150
     il2 = tr.il2
     ctl = ~tr.il2
     grid = tr.visits
@@ -294,8 +413,7 @@ def claim_summaries(
         out["primary_w96_p:fisher"] = fisher_2x2(e1, n1, e2, n2)
         out["primary_w96_p"] = out[f"primary_w96_p:{primary_test}"]
 
-    cd4, vl, bcd4, bvl = rounded_obs(tr)
-    for reading, (dc, dv, inc) in change_readings(tr, week, cd4, vl, bcd4, bvl).items():
+    for reading, (dc, dv, inc) in change_readings(tr, censor).items():
         sfx = "" if reading == CHANGE_READING else f":{reading}"
         out[f"cd4_change_w96_il2{sfx}"] = _median(dc, inc & il2)
         out[f"cd4_change_w96_control{sfx}"] = _median(dc, inc & ctl)
@@ -312,7 +430,7 @@ def claim_summaries(
             out["n_change_w96_il2"] = (inc & il2).sum(axis=1).astype(float)
             out["n_change_w96_control"] = (inc & ctl).sum(axis=1).astype(float)
 
-    low = bvl < p["vl_cutoff"]
+    low = np.round(tr.bvl, 2) < p["vl_cutoff"]  # measured baseline, as written to ADSL
     g1, g2 = low & il2, low & ctl
     km1, km2 = grid_km(prim, g1, grid), grid_km(prim, g2, grid)
     out["lowvl_free_w150_il2"] = PERCENT * km1.at(sub_week)
@@ -332,18 +450,27 @@ def claim_summaries(
     art = time_to_art(tr, censor)
     a1, a2 = grid_km(art, g1, grid), grid_km(art, g2, grid)
     for q, name in ((0.25, "q25"), (0.5, "median")):
+        # exact Kaplan-Meier quantiles as the book reads them from the ADaM tables; the
+        # calibration interpolates on the visit grid instead (smooth in the parameters)
+        if interpolate:
+            q1, q2 = a1.quantile(q, True), a2.quantile(q, True)
+        else:
+            q1, q2 = km_quantile(art, g1, q), km_quantile(art, g2, q)
         with np.errstate(invalid="ignore"):  # inf - inf: neither quantile reached -> NaN
-            out[f"lowvl_art_deferral:{name}"] = a1.quantile(q, interpolate) - a2.quantile(
-                q, interpolate
-            )
+            out[f"lowvl_art_deferral:{name}"] = q1 - q2
     out["lowvl_art_deferral:rmst"] = a1.rmst(sub_week) - a2.rmst(sub_week)
+    with np.errstate(invalid="ignore"):
+        out["lowvl_art_deferral:exp_median"] = exponential_median(art, g1) - exponential_median(
+            art, g2
+        )
     out["lowvl_art_deferral"] = out[f"lowvl_art_deferral:{DEFERRAL_READING}"]
     out["lowvl_art_free_w150_il2"] = PERCENT * a1.at(sub_week)
     out["lowvl_art_free_w150_control"] = PERCENT * a2.at(sub_week)
 
-    # safety: counts of patients with an AIDS-defining event / death by week 96
+    # safety: counts of patients with an AIDS-defining event / death seen by week 96
+    seen_until = np.minimum(last_visit(tr, censor), week)
     for name, t in (("aids", tr.t_aids), ("death", tr.t_death)):
-        hit = t <= week
+        hit = t <= seen_until
         out[f"{name}_w96_il2"] = (hit & il2).sum(axis=1).astype(float)
         out[f"{name}_w96_control"] = (hit & ctl).sum(axis=1).astype(float)
     return out
@@ -351,3 +478,46 @@ def claim_summaries(
 
 DEFERRAL_READING: str = "q25"
 """Reading of the 92-week deferral used for calibration (see the model chapter)."""
+
+
+SAFETY_KEYS: dict[str, str] = {"safety_aids_similar": "aids", "safety_death_similar": "death"}
+
+
+def grade34_counts(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> np.ndarray:
+    """Patients with >= 1 grade 3-4 event by the primary week, per replicate and arm: (R, 2).
+
+    Same process as the embedded trial's ADAE (background rate x RR while IL-2 is given, plus
+    grade-3 IL-2 reactions per cycle received); ``u`` holds one uniform per patient.
+    """
+    from anrs119.model.realize import IL2_REACTION_GRADES, IL2_REACTIONS
+
+    week = p["primary_week"]
+    end = np.minimum(np.minimum(tr.t_last, tr.t_death), week)
+    years = end / (365.25 / 7)
+    on_il2 = np.where(tr.il2, np.minimum(end, p["il2_last_week"]) / (365.25 / 7), 0.0)
+    rate = np.asarray(p["grade34_rate"], dtype=float)
+    rr = np.asarray(p["il2_grade34_rr"], dtype=float)
+    if rate.ndim:
+        rate, rr = rate[:, None], rr[:, None]
+    mean = rate * ((rr - 1.0) * on_il2 + years)
+    p_reaction3 = 1.0 - np.prod(
+        [1.0 - prob * IL2_REACTION_GRADES[2] for _, _, prob in IL2_REACTIONS]
+    )
+    cycles = np.where(tr.il2, np.minimum(tr.n_cycles, (tr.cycles < week).sum()), 0)
+    p_none = np.exp(-mean) * (1.0 - p_reaction3) ** cycles
+    hit = u > p_none
+    return np.stack([(hit & tr.il2).sum(axis=1), (hit & ~tr.il2).sum(axis=1)], axis=1)
+
+
+def safety_summaries(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> dict[str, np.ndarray]:
+    """Fisher P values of the safety statements (AIDS, death, grade 3-4 events by week 96)."""
+    n1, n2 = tr.il2.sum(axis=1), (~tr.il2).sum(axis=1)
+    out = {}
+    seen_until = np.minimum(tr.t_last, p["primary_week"])
+    for claim, name in SAFETY_KEYS.items():
+        t = tr.t_aids if name == "aids" else tr.t_death
+        hit = t <= seen_until
+        out[claim] = fisher_2x2((hit & tr.il2).sum(axis=1), n1, (hit & ~tr.il2).sum(axis=1), n2)
+    g = grade34_counts(tr, p, u)
+    out["safety_grade34_similar"] = fisher_2x2(g[:, 0], n1, g[:, 1], n2)
+    return out
