@@ -65,7 +65,7 @@ def run_tasks(
                 out.append(fn(t))
                 bar.update(1)
             return out
-        ctx = multiprocessing.get_context("fork")
+        ctx = _context()
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
             futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
             results: list[Any] = [None] * len(tasks)
@@ -75,6 +75,14 @@ def run_tasks(
             return results
     finally:
         bar.close()
+
+
+def _context():
+    # Not "fork": a parent that has run numba's parallel kernels cannot fork safely (the
+    # children die). A fork server that has imported the simulator forks clean workers fast.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["anrs119.model.simulate", "anrs119.model.checks"])
+    return ctx
 
 
 def _run_dask(fn: Callable[[Any], T], tasks: list[Any], address: str, bar: tqdm) -> list[T]:

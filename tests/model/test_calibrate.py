@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from anrs119.model.checks import claim_refs
+from anrs119.model.checks import claim_refs, posterior_draws
 from anrs119.model.parameters import CALIBRATION_FILE, calibrated_values, default_parameters
-from anrs119.model.posterior import posterior_medians
+from anrs119.model.posterior import load_posterior, posterior_medians
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +20,18 @@ def stored() -> dict:
     return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
 
 
-def test_point_is_the_posterior_median(stored):
+def test_point_is_the_posterior_median_or_a_stated_draw(stored):
     medians = posterior_medians()
     known = default_parameters(calibrated=False).values()
-    assert stored["parameters"] == {k: v for k, v in medians.items() if k in known}
+    emb = stored["embedding"]
+    assert emb["posterior_median"] == {k: v for k, v in medians.items() if k in known}
     assert calibrated_values() == stored["parameters"]
+    if emb["point"] == "posterior median":
+        assert stored["parameters"] == emb["posterior_median"]
+    else:
+        draws = posterior_draws(load_posterior())
+        i = emb["draw_index"]
+        assert stored["parameters"] == {k: float(v[i]) for k, v in draws.items() if k in known}
 
 
 def test_targets_are_registry_claims(stored):

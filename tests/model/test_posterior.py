@@ -120,7 +120,8 @@ def test_reduced_abc_run_gives_a_weighted_sample_and_diagnostics():
     assert list(d["generation"]) == [0, 1]
     assert (d["acceptance_rate"] > 0).all() and (d["acceptance_rate"] <= 1).all()
     assert (d["ess"] >= 1).all() and (d["ess"] <= TINY.population + 1e-9).all()
-    assert d["epsilon"].iloc[1] <= d["epsilon"].iloc[0]
+    # adaptive scales change between generations, so epsilon need not fall monotonically
+    assert np.isfinite(d["epsilon"]).all() and (d["epsilon"] > 0).all()
 
 
 @pytest.mark.slow

@@ -307,11 +307,34 @@ def chapter_numbers(
         "mo_n_off": str(prov["n_claims_outside_tolerance"]),
         "mo_forensic_matched": "matches" if prov["forensic_counts_matched"] else "does not match",
         "mo_n_forensic": str(prov["n_candidates_matching_forensic_counts"]),
+        **readings_numbers(),
         "mo_n_within_tol": f"{int(prov['n_candidates_within_tolerance']):,}",
         "mo_n_forensic_within_tol": str(prov["n_candidates_matching_and_within_tolerance"]),
         "mo_example_bound": claims.loc[claims["bound"] != "=", "reported_as"].iloc[0],
     }
     return out
+
+
+def readings_numbers() -> dict[str, str]:
+    """Deferral readings from data/model/calibration.json (posterior predictive, long horizon)."""
+    from anrs119.model.parameters import CALIBRATION_FILE
+    from anrs119.published import load_claims
+
+    cal = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    r, long = cal["expected_readings"], cal["long_horizon_deferral"]
+    claims = load_claims()
+    emb = cal.get("embedding", {})
+    point = emb.get("point", "posterior median")
+    if point != "posterior median":
+        point = f"posterior draw {emb['draw_index']} (of the posterior-predictive draws)"
+    return {
+        "mo_embed_point": point,
+        "mo_claim_lowvl_art_deferral": claims.loc["lowvl_art_deferral", "reported_as"],
+        "mo_rmst": _f(r.get("lowvl_art_deferral:rmst", np.nan)),
+        "mo_exp_median": _f(r.get("lowvl_art_deferral:exp_median", np.nan)),
+        "mo_long_median": _f(long.get("median", np.nan)),
+        "mo_long_q25": _f(long.get("q25", np.nan)),
+    }
 
 
 def halflife_verdict(hl: Implied) -> str:

@@ -54,7 +54,7 @@ class AbcSettings:
     population / min_acceptance (pyabc checks the other limits only between generations)."""
 
 
-FULL = AbcSettings(population=300, generations=8, max_simulations=25_000, max_minutes=3.5)
+FULL = AbcSettings(population=300, generations=10, max_simulations=40_000, max_minutes=3.5)
 CHECK = AbcSettings(population=150, generations=6, max_simulations=8_000, max_minutes=1.5)
 """The second-seed stability run is reduced (stated in the chapter)."""
 

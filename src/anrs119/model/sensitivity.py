@@ -235,3 +235,22 @@ def moved_out(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["scenario", "label", "id", "baseline_outside95", "outside95", "percentile"]
     )
+
+
+def long_horizon_deferral(
+    p: Mapping[str, float], horizon: float = 400.0, per_arm: int = 10_000
+) -> dict[str, float]:
+    """Latent time-to-ART quantile differences in the low-VL subgroup if follow-up ran to
+    ``horizon`` weeks, at the parameter point ``p`` (a large cohort, complete follow-up): a
+    labelled sensitivity reading, the model extrapolated beyond the data (no IL-2 after week
+    96); no claim of the scorecard uses it."""
+    from anrs119.model.simulate import arm_indicator, simulate, visit_weeks
+    from anrs119.model.summaries import claim_summaries
+    from anrs119.seeds import CALIBRATION_SEED
+
+    q = dict(p, subgroup_week=horizon)
+    tr = simulate(
+        q, arm_indicator(per_arm, per_arm), visit_weeks(horizon), CALIBRATION_SEED, full=False
+    )
+    s = claim_summaries(tr, q, censor=False, interpolate=True, tests=False)
+    return {k: float(s[f"lowvl_art_deferral:{k}"][0]) for k in ("q25", "median", "rmst")}
