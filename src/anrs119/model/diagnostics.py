@@ -260,10 +260,15 @@ def chapter_numbers(
     out_post = [i for i in post.loc[post["outside95"], "id"] if i != "joint"]
     out_prior = [i for i in prior.loc[prior["outside95"], "id"] if i != "joint"]
     joint = chk[chk["id"] == "joint"].set_index("distribution")["percentile"]
-    assumptions = [
-        f"{lab} ({', '.join(moved.loc[moved['label'] == lab, 'id'])})"
-        for lab in dict.fromkeys(moved["label"])
-    ]
+
+    def listed(frame: pd.DataFrame) -> str:
+        return _list(
+            [
+                f"{lab} ({', '.join(frame.loc[frame['label'] == lab, 'id'])})"
+                for lab in dict.fromkeys(frame["label"])
+            ]
+        )
+
     out = {
         **mechanics_numbers(p),
         **implied_numbers(by),
@@ -300,7 +305,8 @@ def chapter_numbers(
         "mo_n_draws": f"{int(post['n_draws'].max()):,}",
         "mo_n_scenarios": str(sens["scenario"].nunique() - 1),
         "mo_sens_draws": f"{int(sens['n_draws'].max()):,}",
-        "mo_moved_assumptions": _list(assumptions),
+        "mo_moved_out": listed(moved[moved["outside95"]]),
+        "mo_moved_in": listed(moved[~moved["outside95"].astype(bool)]),
         "mo_n_candidates": f"{int(prov['n_candidates']):,}",
         "mo_chosen": str(prov["chosen_replicate"]),
         "mo_distance": _f(prov["distance"], 2),

@@ -98,7 +98,8 @@ def sensitivity_figure(table: pd.DataFrame) -> BookFigure:
             v = grid.iloc[i, j]
             if np.isfinite(v):
                 txt = f"{v:.0f}" + ("*" if bool(out.iloc[i, j]) else "")
-                ax.text(j, i, txt, ha="center", va="center", fontsize="x-small")
+                colour = "white" if v < 15 or v > 85 else "black"  # legible on dark cells
+                ax.text(j, i, txt, ha="center", va="center", fontsize="x-small", color=colour)
     ax.set_xticks(range(len(ids)), ids, rotation=60, ha="right", fontsize="x-small")
     ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
     ax.grid(False)
