@@ -52,8 +52,9 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-data: $(STAMP)  ## regenerate data/forensic, data/model and data/synthetic from the model
+data: $(STAMP)  ## forensic tables, ABC posterior, predictive checks, sensitivity, embedded data
 	$(BIN)/python -m anrs119 forensic
+	$(BIN)/python -m anrs119 priors
 	$(BIN)/python -m anrs119 calibrate
 	$(BIN)/python -m anrs119 data
 	$(BIN)/python -m anrs119 operating

@@ -28,3 +28,17 @@ def test_claims_prints_results(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["claims", "--results-only"]) == 0
     out = capsys.readouterr().out
     assert "primary_w96_p" in out and "n_randomized" not in out
+
+
+def test_bad_priors_file_gives_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import anrs119.model.priors as priors
+
+    bad = tmp_path / "priors.csv"
+    bad.write_text("parameter,distribution\n", encoding="utf-8")
+    monkeypatch.setattr(priors, "PRIORS_FILE", bad)
+    monkeypatch.setattr(priors.refresh_priors, "__defaults__", (bad,))
+    assert main(["priors"]) == 2
+    err = capsys.readouterr().err
+    assert "priors.csv" in err and "header" in err and "Traceback" not in err

@@ -45,7 +45,15 @@ def _forensic(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from anrs119.model import run_calibration
 
-    print(f"wrote {run_calibration()}")
+    for path in run_calibration(progress=not args.quiet):
+        print(f"wrote {path}")
+    return 0
+
+
+def _priors(args: argparse.Namespace) -> int:
+    from anrs119.model.priors import refresh_priors
+
+    print(f"wrote {refresh_priors()}")
     return 0
 
 
@@ -80,9 +88,13 @@ def _scorecard(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "claims": ("print the published claims registry (validated)", _claims),
     "forensic": ("re-derive the arm sizes and counts -> data/forensic/allocation.json", _forensic),
-    "calibrate": ("fit the synthetic-trial model to the claims -> data/model/", _calibrate),
+    "priors": ("validate data/model/priors.csv and refill its quantile columns", _priors),
+    "calibrate": (
+        "ABC-SMC posterior of the model given the claims -> data/model/posterior.csv",
+        _calibrate,
+    ),
     "data": (
-        "regenerate the embedded synthetic ADaM tables -> data/synthetic/ (CSV and xpt/)",
+        "from the stored posterior: checks, sensitivity, embedded ADaM tables (CSV, XPT)",
         _data,
     ),
     "operating": (
@@ -112,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "claims":
             command.add_argument("--results-only", action="store_true", help="omit design facts")
-        elif name in ("data", "operating"):
+        elif name in ("data", "calibrate", "operating"):
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")
@@ -121,9 +133,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _input_errors() -> tuple[type[Exception], ...]:
+    from anrs119.model.parameters import ModelInputError
+    from anrs119.model.posterior import PosteriorError
+    from anrs119.model.priors import PriorsError
+    from anrs119.published import ClaimsError
+
+    return (ClaimsError, ModelInputError, PosteriorError, PriorsError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    if args.command not in ("calibrate", "data", "priors"):
+        return int(args.handler(args))
+    errors = _input_errors()
+    try:
+        return int(args.handler(args))
+    except errors as exc:  # a bad input file: the message names file, line, field and rule
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

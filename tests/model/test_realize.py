@@ -26,6 +26,7 @@ from anrs119.paths import MODEL_DIR, SYNTHETIC_DIR
 from anrs119.published import claim_value
 
 FILES = ("adsl.csv", "adlb.csv", "adtte.csv", "adae.csv", "provenance.json")
+MODEL_FILES = ("predictive.csv", "predictive_checks.csv", "sensitivity.csv", "calibration.json")
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +47,11 @@ def test_generate_data_regenerates_the_committed_files_byte_identically(tmp_path
     out = tmp_path / "synthetic"
     model = tmp_path / "model"
     written = generate_data(progress=False, folder=out, model_dir=model)
-    assert {p.name for p in written} == {*FILES, "predictive.csv"}
+    assert {p.name for p in written} == {*FILES, *MODEL_FILES}
     for name in FILES:
         assert (out / name).read_bytes() == (SYNTHETIC_DIR / name).read_bytes(), name
-    assert (model / "predictive.csv").read_bytes() == (MODEL_DIR / "predictive.csv").read_bytes()
+    for name in MODEL_FILES:
+        assert (model / name).read_bytes() == (MODEL_DIR / name).read_bytes(), name
 
 
 def test_committed_tables_pass_the_adam_schema():

@@ -1,7 +1,8 @@
-"""Tables and figures of the model chapter: calibration fit, readings, sensitivity, trajectories.
+"""Tables and numbers of the model chapter, computed from the stored model files.
 
-Everything reads the stored files (calibration.json, predictive.csv, provenance.json) or the
-embedded ADaM tables; only the sensitivity analyses simulate (one calibration-sized cohort).
+Reads data/model (priors, posterior, ABC diagnostics, predictive checks, sensitivity) and the
+embedded trial's provenance; simulates nothing. The figures are drawn in
+``anrs119.report.model_figures``.
 """
 
 from __future__ import annotations
@@ -9,208 +10,30 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from scipy.stats import gaussian_kde
 
-from anrs119 import ARMS
-from anrs119.model.calibrate import (
-    TARGETS,
-    Z_TOLERANCE,
-    expected_summaries,
-    make_cohort,
-    read_calibration,
+from anrs119.model.checks import CHECKS_FILE
+from anrs119.model.parameters import default_parameters
+from anrs119.model.posterior import (
+    DIAGNOSTICS_FILE,
+    STABILITY_FILE,
+    load_posterior,
+    weighted_quantile,
 )
-from anrs119.model.parameters import COHERE_VL_SLOPE, default_parameters
-from anrs119.model.predictive import PREDICTIVE_FILE
-from anrs119.model.simulate import (
-    ART_CD4_REFERENCE,
-    ART_VL_REFERENCE,
-    HAZARD_STEP_WEEKS,
-    VISIT_EARLY_UNTIL,
-    VISIT_INTERVAL_EARLY,
-    VISIT_INTERVAL_LATE,
-    arm_indicator,
-    cycle_weeks,
-    follow_up_horizon,
-    simulate,
-    visit_weeks,
-)
-from anrs119.model.summaries import claim_summaries
+from anrs119.model.priors import Prior, Priors, load_priors
+from anrs119.model.sensitivity import SENSITIVITY_FILE, moved_out
 from anrs119.paths import SYNTHETIC_DIR
-from anrs119.seeds import CALIBRATION_SEED
+
+MOVED_RULE: str = "posterior median outside the prior's central 50% interval"
+OVERLAP_GRID: int = 512
 
 
 def _provenance() -> dict:
     return json.loads((SYNTHETIC_DIR / "provenance.json").read_text(encoding="utf-8"))
-
-
-def calibration_table() -> pd.DataFrame:
-    """Per result claim: published value, model expectation (fitted claims), 95% predictive
-    interval over replicate trials, and the embedded trial's value."""
-    from anrs119.published import load_claims
-
-    claims = load_claims()
-    claims = claims[claims["kind"] == "result"]
-    cal = read_calibration()
-    pred = pd.read_csv(PREDICTIVE_FILE).set_index("claim_id")
-    real = _provenance()["realization"]
-    rows = []
-    for cid, c in claims.iterrows():
-        rows.append(
-            {
-                "claim_id": cid,
-                "published": c["reported_as"],
-                "unit": c["unit"] if isinstance(c["unit"], str) else "",
-                "claim": float(c["value"]),
-                "fitted": cid in TARGETS,
-                "expected": float(cal["expected"][cid]) if cid in TARGETS else np.nan,
-                "z": float(cal["z"][cid]) if cid in TARGETS else np.nan,
-                "pred_q025": float(pred.loc[cid, "q025"]),
-                "pred_q50": float(pred.loc[cid, "q50"]),
-                "pred_q975": float(pred.loc[cid, "q975"]),
-                "embedded": float(real[cid]) if real.get(cid) is not None else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-READING_LABELS: dict[str, str] = {
-    "cd4_change_w96_il2": "CD4 change, IL-2: off ART at week 96 (used)",
-    "cd4_change_w96_il2:pre_art_locf": "CD4 change, IL-2: last value before ART",
-    "cd4_change_w96_il2:policy": "CD4 change, IL-2: whatever the treatment",
-    "cd4_change_w96_control": "CD4 change, control: off ART at week 96 (used)",
-    "cd4_change_w96_control:pre_art_locf": "CD4 change, control: last value before ART",
-    "cd4_change_w96_control:policy": "CD4 change, control: whatever the treatment",
-    "vl_change_w96_control": "VL change, control: off ART at week 96 (used)",
-    "vl_change_w96_control:policy": "VL change, control: whatever the treatment",
-    "lowvl_art_deferral": "ART deferral: difference in 25th percentiles (used)",
-    "lowvl_art_deferral:median": "ART deferral: difference in medians",
-    "lowvl_art_deferral:rmst": "ART deferral: RMST difference to week 150",
-    "lowvl_art_deferral:exp_median": "ART deferral: exponential fit to week 150, medians",
-    "lowvl_free_w150_control": "Low-VL control free at week 150: Kaplan-Meier (used)",
-    "lowvl_free_w150_control:crude": "Low-VL control free at week 150: crude",
-}
-
-
-def readings_table() -> pd.DataFrame:
-    """The alternative readings of ambiguous claims: model expectation and embedded value."""
-    cal = read_calibration()
-    exp = {**cal["expected"], **cal["expected_readings"]}
-    prov = _provenance()
-    real = {**prov["realization"], **prov["realization_readings"]}
-    rows = []
-    for key, label in READING_LABELS.items():
-        claim_id = key.split(":")[0]
-        rows.append(
-            {
-                "reading": label,
-                "claim": float(cal["targets"].get(claim_id, np.nan)),
-                "expected": float(exp[key]) if exp.get(key) is not None else np.nan,
-                "embedded": float(real[key]) if real.get(key) is not None else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _cohort_summaries(p: Mapping[str, float], visits: np.ndarray, n: int, seed: int):
-    tr = simulate(p, arm_indicator(n, n), visits, seed, full=False)
-    return claim_summaries(tr, p, censor=False, interpolate=True, tests=False)
-
-
-def confirmation_sensitivity(per_arm: int = 10_000) -> pd.DataFrame:
-    """Expected summaries under the confirmed (used) and the single-measurement CD4 rule."""
-    base = default_parameters().values()
-    cohort = make_cohort(base, per_arm)
-    keys = ("primary_w96_il2", "primary_w96_control", "lowvl_free_w150_il2")
-    keys = (*keys, "lowvl_free_w150_control")
-    rows = []
-    for label, flag in (("confirmed at the next visit (used)", 1.0), ("single count", 0.0)):
-        e = expected_summaries(dict(base, confirm_cd4=flag), cohort)
-        rows.append({"CD4 < 300 rule": label, **{k: e[k] for k in keys}})
-    return pd.DataFrame(rows)
-
-
-def long_horizon_deferral(horizon: float = 400.0, per_arm: int = 10_000) -> dict[str, float]:
-    """Latent time-to-ART quantiles in the low-VL subgroup if follow-up ran to ``horizon``
-    weeks: a labelled sensitivity reading, the model extrapolated beyond the data (no IL-2
-    after week 96); no claim of the scorecard uses it."""
-    p = dict(default_parameters().values(), subgroup_week=horizon)
-    v = visit_weeks(horizon)
-    s = _cohort_summaries(p, v, per_arm, CALIBRATION_SEED)
-    return {k: float(s[f"lowvl_art_deferral:{k}"][0]) for k in ("q25", "median", "rmst")}
-
-
-def calibration_figure(table: pd.DataFrame) -> Figure:
-    """Fitted claims on a common scale: (value - claim) / trial-level SD of the summary."""
-    from anrs119.report.figures import OKABE_ITO, BookFigure
-
-    cal = read_calibration()
-    t = table[table["fitted"]].reset_index(drop=True)
-    scale = np.array([cal["scales"][c] for c in t["claim_id"]])
-    fig = BookFigure(figsize=(7.5, 4.6), layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(t))[::-1]
-    lo = (t["pred_q025"] - t["claim"]) / scale
-    hi = (t["pred_q975"].replace(np.inf, np.nan) - t["claim"]) / scale
-    hi = hi.fillna(4.0)
-    ax.hlines(y, lo.clip(-4, 4), hi.clip(-4, 4), color="0.75", lw=6, label="95% predictive")
-    ax.plot(t["z"], y, "o", color=OKABE_ITO["blue"], label="model expectation")
-    ax.plot(
-        (t["embedded"] - t["claim"]) / scale,
-        y,
-        "D",
-        color=OKABE_ITO["vermillion"],
-        label="embedded trial",
-    )
-    ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(y, t["claim_id"])
-    ax.set_xlim(-4, 4)
-    ax.set_xlabel("(value - published claim) / trial-level SD")
-    fig.legend(loc="outside upper center", ncols=3, fontsize="small")
-    fig.alt_text = (
-        "For each fitted claim, the model expectation, the embedded trial's value and the 95% "
-        "predictive interval of replicate trials, in trial-level standard deviations from the "
-        "published value (zero line)."
-    )
-    return fig
-
-
-def trajectory_figure(
-    adsl: pd.DataFrame, adlb: pd.DataFrame, per_arm: int = 4, threshold: float = 300.0
-) -> Figure:
-    """CD4 counts of the first ``per_arm`` patients of each arm (by USUBJID) in the embedded
-    trial: solid off ART, dotted once on ART; IL-2 cycles marked on the IL-2 panel."""
-    from anrs119.report.figures import ARM_COLOURS, BookFigure
-
-    cycles = cycle_weeks(default_parameters().values())
-    fig = BookFigure(figsize=(8.0, 4.2), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    cd4 = adlb[adlb["PARAMCD"] == "CD4"].merge(adsl[["USUBJID", "ARM"]], on="USUBJID")
-    for ax, arm in zip(axes, ARMS, strict=True):
-        ids = sorted(adsl.loc[adsl["ARM"] == arm, "USUBJID"])[:per_arm]
-        for uid in ids:
-            r = cd4[cd4["USUBJID"] == uid].sort_values("AVISITN")
-            off = r[r["ONART"] == "N"]
-            on = r[r["ONART"] == "Y"]
-            ax.plot(off["AVISITN"], off["AVAL"], color=ARM_COLOURS[arm], lw=1.2, alpha=0.85)
-            if len(on):
-                joined = pd.concat([off.tail(1), on])
-                ax.plot(joined["AVISITN"], joined["AVAL"], color="0.45", lw=1.0, ls=":")
-        ax.axhline(threshold, color="0.3", lw=1, ls="--")
-        if arm == ARMS[0]:
-            for c in cycles:
-                ax.axvline(c, color=ARM_COLOURS[arm], lw=0.6, alpha=0.35)
-        ax.set_title(arm)
-        ax.set_xlabel("Week")
-    axes[0].set_ylabel("CD4 count (cells/uL)")
-    fig.alt_text = (
-        f"CD4 counts over time of {per_arm} patients per arm of the synthetic trial; dotted "
-        "segments after ART initiation; dashed line at the 300 cells/uL end-point threshold; "
-        "vertical lines mark IL-2 cycles."
-    )
-    return fig
 
 
 def parameter_table() -> pd.DataFrame:
@@ -220,111 +43,358 @@ def parameter_table() -> pd.DataFrame:
     return frame
 
 
+def prior_table(priors: Priors | None = None) -> pd.DataFrame:
+    """The priors as the chapter shows them: distribution, 95% range, evidence and reason."""
+    priors = priors or load_priors()
+    rows = []
+    for p in priors:
+        med, lo, hi = p.quantiles([0.5, 0.025, 0.975])
+        if p.distribution == "lognormal":
+            dist = f"log-normal (median {p.loc:g}, SD of log {p.scale:g})"
+        else:
+            dist = f"normal ({p.loc:g}, SD {p.scale:g})"
+            if p.lower is not None or p.upper is not None:
+                lo_b = "" if p.lower is None else f"{p.lower:g}"
+                hi_b = "" if p.upper is None else f"{p.upper:g}"
+                dist += f" on [{lo_b}, {hi_b}]"
+        rows.append(
+            {
+                "parameter": p.parameter,
+                "prior": dist,
+                "median": f"{med:.3g}",
+                "95% range": f"{lo:.3g} to {hi:.3g}",
+                "provenance": p.provenance,
+                "confidence": p.confidence,
+                "source": p.source,
+                "reason": p.reason,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def overlap(prior: Prior, values: np.ndarray, weights: np.ndarray) -> float:
+    """Overlap coefficient of prior and posterior densities on the internal (log for
+    log-normal priors) scale: the integral of min(prior, posterior); 1 = unchanged, 0 = disjoint.
+    The posterior density is a weighted Gaussian kernel estimate."""
+    u = prior.to_internal(values)
+    kde = gaussian_kde(u, weights=weights)
+    lo, hi = prior.internal.ppf([1e-4, 1 - 1e-4])
+    grid = np.linspace(min(lo, u.min()), max(hi, u.max()), OVERLAP_GRID)
+    both = np.minimum(prior.internal.pdf(grid), kde(grid))
+    return float(np.trapezoid(both, grid))
+
+
+@dataclass(frozen=True)
+class Implied:
+    """Prior against posterior for one parameter."""
+
+    parameter: str
+    prior_median: float
+    prior_q25: float
+    prior_q75: float
+    prior_low95: float
+    prior_high95: float
+    post_median: float
+    post_low95: float
+    post_high95: float
+    overlap: float
+    sd_ratio: float
+
+    @property
+    def moved(self) -> bool:
+        return not (self.prior_q25 <= self.post_median <= self.prior_q75)
+
+
+def implied(priors: Priors | None = None, sample: pd.DataFrame | None = None) -> list[Implied]:
+    priors = priors or load_priors()
+    sample = load_posterior() if sample is None else sample
+    w = sample["weight"].to_numpy()
+    out = []
+    for p in priors:
+        x = sample[p.parameter].to_numpy()
+        med, q25, q75, lo, hi = p.quantiles([0.5, 0.25, 0.75, 0.025, 0.975])
+        pm, pl, ph = weighted_quantile(x, w, [0.5, 0.025, 0.975])
+        u = p.to_internal(x)
+        mean = np.average(u, weights=w)
+        sd_post = float(np.sqrt(np.average((u - mean) ** 2, weights=w)))
+        out.append(
+            Implied(
+                p.parameter,
+                med,
+                q25,
+                q75,
+                lo,
+                hi,
+                pm,
+                pl,
+                ph,
+                overlap(p, x, w),
+                sd_post / float(p.internal.std()),
+            )
+        )
+    return out
+
+
+def implied_table(rows: list[Implied] | None = None) -> pd.DataFrame:
+    """'What the paper implies': prior and posterior side by side; ``moved`` per MOVED_RULE."""
+    rows = rows if rows is not None else implied()
+    return pd.DataFrame(
+        [
+            {
+                "parameter": r.parameter,
+                "prior median": f"{r.prior_median:.3g}",
+                "prior 50%": f"{r.prior_q25:.3g} to {r.prior_q75:.3g}",
+                "posterior median": f"{r.post_median:.3g}",
+                "posterior 95%": f"{r.post_low95:.3g} to {r.post_high95:.3g}",
+                "overlap": round(r.overlap, 2),
+                "SD ratio": round(r.sd_ratio, 2),
+                "moved": "yes" if r.moved else "",
+            }
+            for r in rows
+        ]
+    )
+
+
+def abc_diagnostics() -> pd.DataFrame:
+    return pd.read_csv(DIAGNOSTICS_FILE)
+
+
+def abc_stability() -> pd.DataFrame:
+    return pd.read_csv(STABILITY_FILE)
+
+
+def stability_wide(stab: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Posterior median and 95% interval per parameter, one column per run."""
+    stab = abc_stability() if stab is None else stab
+    stab = stab.assign(
+        summary=lambda d: d.apply(
+            lambda r: f"{r['median']:.3g} ({r['low95']:.3g} to {r['high95']:.3g})", axis=1
+        )
+    )
+    wide = stab.pivot(index="parameter", columns="run", values="summary")
+    order = list(dict.fromkeys(stab["parameter"]))
+    return wide.loc[order].reset_index().rename_axis(columns=None)
+
+
+def checks() -> pd.DataFrame:
+    return pd.read_csv(CHECKS_FILE)
+
+
+def checks_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per claim: published value, prior- and posterior-predictive 95% ranges and percentiles."""
+    from anrs119.published import load_claims
+
+    table = checks() if table is None else table
+    claims = load_claims()
+    rows = []
+    for cid in dict.fromkeys(table["id"]):
+        r = {
+            "claim": cid,
+            "published": claims.loc[cid, "reported_as"] if cid in claims.index else "",
+        }
+        for dist in ("prior", "posterior"):
+            t = table[(table["id"] == cid) & (table["distribution"] == dist)]
+            if t.empty:
+                continue
+            t = t.iloc[0]
+            rng = (
+                ""
+                if pd.isna(t["median"])
+                else f"{t['median']:.3g} ({t['lower95']:.3g} to {t['upper95']:.3g})"
+            )
+            r[f"{dist} predictive"] = rng
+            r[f"{dist} %ile"] = f"{t['percentile']:.1f}" + (" *" if t["outside95"] else "")
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def sensitivity() -> pd.DataFrame:
+    return pd.read_csv(SENSITIVITY_FILE)
+
+
+def sensitivity_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Percentile of each published value (columns) under each scenario (rows); * = outside
+    the central 95%."""
+    table = sensitivity() if table is None else table
+    t = table[table["id"] != "joint"].copy()
+    t["cell"] = t["percentile"].map(lambda v: f"{v:.0f}") + np.where(t["outside95"], "*", "")
+    wide = t.pivot(index="label", columns="id", values="cell")
+    wide = wide.loc[list(dict.fromkeys(t["label"])), list(dict.fromkeys(t["id"]))]
+    joint = table[table["id"] == "joint"].set_index("label")["percentile"]
+    wide["joint"] = [f"{joint.get(i, np.nan):.1f}" for i in wide.index]
+    return wide.reset_index().rename(columns={"label": "assumption"}).rename_axis(columns=None)
+
+
 def _f(value: float, decimals: int = 0) -> str:
     return f"{float(value):.{decimals}f}"
 
 
+def _list(items: list[str]) -> str:
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def chapter_numbers(
-    sensitivity: pd.DataFrame, long_deferral: Mapping[str, float]
+    rows: list[Implied] | None = None, priors: Priors | None = None
 ) -> dict[str, str]:
     """Every number the model chapter's prose quotes, formatted (keys prefixed ``mo_``)."""
+
+    priors = priors or load_priors()
+    rows = rows if rows is not None else implied(priors)
+    by = {r.parameter: r for r in rows}
     params = default_parameters()
     p = params.values()
-    cal = read_calibration()
     prov = _provenance()
-    z = cal["z"]
-    worst = max(z, key=lambda k: abs(z[k]))
-    cycles = cycle_weeks(p)
-    n_cal = sum(1 for q in params if q.provenance == "calibrated")
-    confirmed, single = sensitivity.iloc[0], sensitivity.iloc[1]
+    diag = abc_diagnostics()
+    main = diag[diag["run"] == "main"]
+    chk = checks()
+    post = chk[chk["distribution"] == "posterior"]
+    prior = chk[chk["distribution"] == "prior"]
+    sens = sensitivity()
+    moved = moved_out(sens)
     from anrs119.published import load_claims
 
     claims = load_claims()
+    hl = by["il2_halflife"]
+    out_post = [i for i in post.loc[post["outside95"], "id"] if i != "joint"]
+    out_prior = [i for i in prior.loc[prior["outside95"], "id"] if i != "joint"]
+    joint = chk[chk["id"] == "joint"].set_index("distribution")["percentile"]
+
+    def listed(frame: pd.DataFrame) -> str:
+        return _list(
+            [
+                f"{lab} ({', '.join(frame.loc[frame['label'] == lab, 'id'])})"
+                for lab in dict.fromkeys(frame["label"])
+            ]
+        )
+
     out = {
+        **mechanics_numbers(p),
+        **implied_numbers(by),
         "mo_n_il2": _f(p["n_il2"]),
         "mo_n_control": _f(p["n_control"]),
-        "mo_cycles": ", ".join(_f(c) for c in cycles),
+        "mo_n_params": str(len(params.parameters)),
+        "mo_n_free": str(len(priors)),
+        "mo_n_stats": str(
+            int(chk.loc[chk["id"] == "joint", "note"].iloc[0].split(" over ")[1].split()[0])
+        ),
+        "mo_population": f"{int(main['particles'].iloc[0]):,}",
+        "mo_check_population": f"{int(diag.loc[diag['run'] != 'main', 'particles'].max()):,}",
+        "mo_generations": str(int(main["generation"].max()) + 1),
+        "mo_simulations": f"{int(main['simulations'].sum()):,}",
+        "mo_final_acceptance": f"{100 * main['acceptance_rate'].iloc[-1]:.1f}%",
+        "mo_final_ess": _f(main["ess"].iloc[-1]),
+        "mo_n_moved": str(sum(r.moved for r in rows)),
+        "mo_moved_list": _list([r.parameter for r in rows if r.moved]),
+        "mo_moved_rule": MOVED_RULE,
+        "mo_hl_prior": _f(hl.prior_median),
+        "mo_hl_prior_lo": _f(hl.prior_low95),
+        "mo_hl_prior_hi": _f(hl.prior_high95),
+        "mo_hl_post": _f(hl.post_median),
+        "mo_hl_post_lo": _f(hl.post_low95),
+        "mo_hl_post_hi": _f(hl.post_high95),
+        "mo_hl_ratio": f"{hl.post_median / hl.prior_median:.1f}",
+        "mo_hl_verdict": halflife_verdict(hl),
+        "mo_n_out_post": str(len(out_post)),
+        "mo_n_out_prior": str(len(out_prior)),
+        "mo_out_post": _list(out_post),
+        "mo_out_prior": _list(out_prior),
+        "mo_joint_prior": _f(joint.get("prior", np.nan), 1),
+        "mo_joint_post": _f(joint.get("posterior", np.nan), 1),
+        "mo_n_draws": f"{int(post['n_draws'].max()):,}",
+        "mo_n_scenarios": str(sens["scenario"].nunique() - 1),
+        "mo_sens_draws": f"{int(sens['n_draws'].max()):,}",
+        "mo_moved_out": listed(moved[moved["outside95"]]),
+        "mo_moved_in": listed(moved[~moved["outside95"].astype(bool)]),
+        "mo_n_candidates": f"{int(prov['n_candidates']):,}",
+        "mo_chosen": str(prov["chosen_replicate"]),
+        "mo_distance": _f(prov["distance"], 2),
+        "mo_n_off": str(prov["n_claims_outside_tolerance"]),
+        "mo_forensic_matched": "matches" if prov["forensic_counts_matched"] else "does not match",
+        "mo_n_forensic": str(prov["n_candidates_matching_forensic_counts"]),
+        **readings_numbers(),
+        "mo_n_within_tol": f"{int(prov['n_candidates_within_tolerance']):,}",
+        "mo_n_forensic_within_tol": str(prov["n_candidates_matching_and_within_tolerance"]),
         "mo_example_bound": claims.loc[claims["bound"] != "=", "reported_as"].iloc[0],
-        "mo_visit_early": _f(VISIT_INTERVAL_EARLY),
-        "mo_visit_until": _f(VISIT_EARLY_UNTIL),
-        "mo_visit_late": _f(VISIT_INTERVAL_LATE),
-        "mo_art_cd4": _f(ART_CD4_REFERENCE),
-        "mo_art_vl": f"{10**ART_VL_REFERENCE:,.0f}",
+    }
+    return out
+
+
+def readings_numbers() -> dict[str, str]:
+    """Deferral readings from data/model/calibration.json (posterior predictive, long horizon)."""
+    from anrs119.model.parameters import CALIBRATION_FILE
+    from anrs119.published import load_claims
+
+    cal = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    r, long = cal["expected_readings"], cal["long_horizon_deferral"]
+    claims = load_claims()
+    emb = cal.get("embedding", {})
+    point = emb.get("point", "posterior median")
+    if point != "posterior median":
+        point = f"posterior draw {emb['draw_index']} (of the posterior-predictive draws)"
+    return {
+        "mo_embed_point": point,
+        "mo_claim_lowvl_art_deferral": claims.loc["lowvl_art_deferral", "reported_as"],
+        "mo_rmst": _f(r.get("lowvl_art_deferral:rmst", np.nan)),
+        "mo_exp_median": _f(r.get("lowvl_art_deferral:exp_median", np.nan)),
+        "mo_long_median": _f(long.get("median", np.nan)),
+        "mo_long_q25": _f(long.get("q25", np.nan)),
+    }
+
+
+def halflife_verdict(hl: Implied) -> str:
+    """Plain words for where the posterior half-life sits against the literature prior."""
+    if hl.post_median > hl.prior_high95:
+        return "far more durable than UK-Vanguard saw (beyond the prior's 95% range)"
+    if hl.post_median > hl.prior_q75:
+        return "more durable than UK-Vanguard suggests (above the prior's central 50%)"
+    if hl.post_median < hl.prior_q25:
+        return "waning even faster than the UK-Vanguard-based prior expects"
+    return "about as durable as UK-Vanguard suggests (within the prior's central 50%)"
+
+
+def mechanics_numbers(p: Mapping[str, float]) -> dict[str, str]:
+    """Numbers of the model's mechanics (visit grid, enrolment, cut-off, IL-2 cycles)."""
+    from anrs119.model import simulate as sim
+
+    cycles = sim.cycle_weeks(p)
+    return {
+        "mo_cycles": ", ".join(_f(c) for c in cycles),
+        "mo_visit_early": _f(sim.VISIT_INTERVAL_EARLY),
+        "mo_visit_until": _f(sim.VISIT_EARLY_UNTIL),
+        "mo_visit_late": _f(sim.VISIT_INTERVAL_LATE),
+        "mo_art_cd4": _f(getattr(sim, "ART_CD4_REFERENCE", 350.0)),
+        "mo_art_vl": f"{10 ** getattr(sim, 'ART_VL_REFERENCE', 5.0):,.0f}",
         "mo_art_ref": _f(100 * p["art_rate_ref"], 1),
         "mo_art_hr100": _f(math.exp(p["art_cd4_loghr"]), 1),
         "mo_art_vl_hr": _f(math.exp(p["art_vl_loghr"]), 1),
         "mo_art_ep_hr": f"{p['art_endpoint_hr']:g}",
-        "mo_hazard_step": f"{HAZARD_STEP_WEEKS:g}",
-        "mo_horizon": _f(follow_up_horizon(p)),
+        "mo_hazard_step": f"{sim.HAZARD_STEP_WEEKS:g}",
+        "mo_horizon": _f(sim.follow_up_horizon(p)),
         "mo_dropout": _f(100 * p["dropout_rate"], 1),
         "mo_miss": f"{p['visit_miss_prob']:g}",
         "mo_il2_stop": f"{p['il2_stop_prob']:g}",
         "mo_last_followup": _f(
             min(
-                follow_up_horizon(p),
+                sim.follow_up_horizon(p),
                 p["calendar_span"] + p["followup_extension"] - p["entry_window"],
             )
         ),
         "mo_entry_window": _f(p["entry_window"]),
         "mo_cutoff": _f(p["calendar_span"] + p["followup_extension"]),
         "mo_extension": _f(p["followup_extension"]),
-        "mo_n_params": str(len(params.parameters)),
-        "mo_n_calibrated": str(n_cal),
-        "mo_n_targets": str(len(TARGETS)),
-        "mo_slope_mean": _f(p["cd4_slope_mean"]),
-        "mo_slope_sd": _f(p["cd4_slope_sd"]),
-        "mo_slope_vl": _f(p["cd4_slope_vl"], 1),
-        "mo_noise_cv": _f(100 * p["cd4_noise_sdlog"]),
-        "mo_pop_median": _f(p["cd4_pop_median"]),
-        "mo_pop_sdlog": _f(p["cd4_pop_sdlog"], 2),
-        "mo_gain": _f(p["il2_gain_median"]),
-        "mo_gain_sdlog": _f(p["il2_gain_sdlog"], 2),
-        "mo_halflife": _f(p["il2_halflife"]),
-        "mo_drift": _f(p["vl_drift_mean"], 3),
-        "mo_aids_rate": _f(100 * p["aids_rate"], 1),
-        "mo_cohort": f"{int(cal['cohort_per_arm']):,}",
-        "mo_evaluations": str(cal["evaluations"]),
-        "mo_objective": _f(cal["objective"], 1),
-        "mo_converged": "converged" if cal["converged"] else "stopped at the evaluation cap",
-        "mo_worst_claim": worst,
-        "mo_worst_z": f"{z[worst]:+.1f}",
-        "mo_n_candidates": f"{int(prov['n_candidates']):,}",
-        "mo_chosen": str(prov["chosen_replicate"]),
-        "mo_distance": _f(prov["distance"], 2),
-        "mo_n_forensic": str(prov["n_candidates_matching_forensic_counts"]),
-        "mo_forensic_matched": "matches" if prov["forensic_counts_matched"] else "does not match",
-        "mo_n_off": str(prov["n_claims_outside_tolerance"]),
-        "mo_conf_ctl": _f(confirmed["primary_w96_control"]),
-        "mo_single_ctl": _f(single["primary_w96_control"]),
-        "mo_conf_il2": _f(confirmed["primary_w96_il2"]),
-        "mo_single_il2": _f(single["primary_w96_il2"]),
-        "mo_conf_low_ctl": _f(confirmed["lowvl_free_w150_control"]),
-        "mo_single_low_ctl": _f(single["lowvl_free_w150_control"]),
-        "mo_single_low_il2": _f(single["lowvl_free_w150_il2"]),
-        "mo_long_median": _f(long_deferral["median"]),
-        "mo_long_q25": _f(long_deferral["q25"]),
-        "mo_rmst": _f(cal["expected_readings"]["lowvl_art_deferral:rmst"]),
-        "mo_exp_median": _f(cal["expected_readings"]["lowvl_art_deferral:exp_median"]),
-        "mo_z_tol": f"{Z_TOLERANCE:g}",
-        "mo_max_abs_z": _f(max(abs(v) for v in z.values()), 1),
-        "mo_exp_prim_ctl": _f(cal["expected"]["primary_w96_control"]),
-        "mo_exp_low_ctl": _f(cal["expected"]["lowvl_free_w150_control"]),
-        "mo_exp_low_il2": _f(cal["expected"]["lowvl_free_w150_il2"]),
-        "mo_slope_vl_prior": _f(COHERE_VL_SLOPE, 1),
         "mo_rampup": _f(p["il2_rampup"]),
         "mo_cd4_lower": _f(p["cd4_lower"]),
         "mo_cd4_upper": _f(p["cd4_upper"]),
         "mo_threshold": _f(p["cd4_threshold"]),
-        "mo_n_within_tol": f"{int(prov['n_candidates_within_tolerance']):,}",
-        "mo_n_forensic_within_tol": str(prov["n_candidates_matching_and_within_tolerance"]),
-        **{f"mo_claim_{k}": claims.loc[k, "reported_as"] for k in CLAIMS_QUOTED},
     }
+
+
+def implied_numbers(rows: Mapping[str, Implied]) -> dict[str, str]:
+    """Prior and posterior medians of every parameter, for prose (``mo_prior_<name>`` ...)."""
+    out = {}
+    for name, r in rows.items():
+        out[f"mo_prior_{name}"] = f"{r.prior_median:.3g}"
+        out[f"mo_post_{name}"] = f"{r.post_median:.3g}"
     return out
-
-
-CLAIMS_QUOTED: tuple[str, ...] = (
-    "primary_w96_control",
-    "lowvl_free_w150_control",
-    "lowvl_free_w150_il2",
-    "lowvl_art_deferral",
-)
