@@ -121,3 +121,18 @@ def test_committed_table_covers_every_scenario_and_quantity() -> None:
     assert set(table.scenario) == {s.name for s in oc.scenarios()}
     assert set(table.quantity) == set(oc.QUANTITIES)
     assert (table.replicates[table.quantity != "cox_covers"] == oc.REPLICATES).all()
+
+
+def test_predictive_scenarios_draw_parameters_and_claim_no_true_hazard_ratio() -> None:
+    p = oc.base_parameters()
+    chosen = [s for s in oc.scenarios() if s.draws is not None]
+    assert {s.draws for s in chosen} == {"prior", "posterior"}
+    table = oc.operating_characteristics(p, replicates=200, chosen=chosen, progress=False)
+    for sc in chosen:
+        power = _estimate(table, sc.name, "primary_reject")
+        assert power.replicates == 200 and 0.0 <= power.estimate <= 1.0
+        cover = _estimate(table, sc.name, "cox_covers")
+        assert cover.replicates == 0 and np.isnan(cover.estimate)
+    tasks = oc.make_tasks(p, 200, chosen=chosen[:1])
+    values = np.concatenate([t.params["il2_halflife"] for t in tasks])
+    assert values.shape == (200,) and np.unique(values).size > 100  # one draw per trial

@@ -144,14 +144,16 @@ class ClaimRef:
 
 def claim_refs() -> tuple[ClaimRef, ...]:
     """Result claims checked: numeric ones and the 'similar' statements (as P >= level)."""
-    from anrs119.published import load_claims, parse_tolerance
+    from anrs119.analysis.safety import SIMILARITY_ALPHA
+    from anrs119.published import load_claims
 
     c = load_claims()
     out = []
     for cid, r in c[c["kind"] == "result"].iterrows():
-        tol = parse_tolerance(str(r["tolerance"]))
+        # 'similar' is read as P >= the level the scorecard's similarity verdict uses
+        level = SIMILARITY_ALPHA if r["statistic"] == "similar" else float("nan")
         out.append(
-            ClaimRef(str(cid), float(r["value"]), str(r["bound"]), str(r["statistic"]), tol.amount)
+            ClaimRef(str(cid), float(r["value"]), str(r["bound"]), str(r["statistic"]), level)
         )
     return tuple(out)
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm import tqdm
 
 from anrs119.model.simulate import Trials, simulate_trials
 from anrs119.model.summaries import (
@@ -27,6 +26,7 @@ from anrs119.model.summaries import (
     fisher_2x2,
     grid_km,
 )
+from anrs119.parallel import run_tasks, single_threaded
 from anrs119.paths import MODEL_DIR
 from anrs119.seeds import OPERATING_SEED
 
@@ -119,6 +119,7 @@ class Scenario:
     label: str
     overrides: Mapping[str, float] = field(default_factory=dict)
     n_total: int | None = None  # None: the design's arm sizes
+    draws: str | None = None  # "prior" / "posterior": free parameters drawn per replicate
 
 
 def arm_sizes(p: Mapping[str, float], n_total: int | None) -> tuple[int, int]:
@@ -133,8 +134,20 @@ def arm_sizes(p: Mapping[str, float], n_total: int | None) -> tuple[int, int]:
 def scenarios() -> tuple[Scenario, ...]:
     """Every scenario of the chapter, in a fixed order (their index seeds their replicates)."""
     out = [
-        Scenario("design", "design", "the model as calibrated, design arm sizes"),
+        Scenario("design", "design", "the model at the posterior medians, design arm sizes"),
         Scenario("il2_off", "null", "IL-2 switched off (type I error)", IL2_OFF),
+        Scenario(
+            "prior_predictive",
+            "predictive",
+            "free parameters drawn from the literature priors (before the trial)",
+            draws="prior",
+        ),
+        Scenario(
+            "posterior_predictive",
+            "predictive",
+            "free parameters drawn from the posterior (a replication of the trial)",
+            draws="posterior",
+        ),
     ]
     out += [
         Scenario(f"n{n}", "power_curve", f"{n} patients in all", n_total=n) for n in POWER_SIZES
@@ -175,7 +188,7 @@ def true_log_hr(p: Mapping[str, float], seed: int = OPERATING_SEED) -> float:
     """The Cox estimand of a very large trial under ``p``: the value a 95% CI should cover."""
     big = dict(p)
     big["n_il2"] = big["n_control"] = float(TRUTH_PER_ARM)
-    (tr,) = simulate_trials(big, 1, seed=seed, chunk=1)
+    (tr,) = simulate_trials(big, 1, seed=seed, chunk=1, full=False)
     return float(primary_cox(tr, p["primary_week"]).log_hr[0])
 
 
@@ -190,35 +203,60 @@ def make_tasks(
     truths: dict[tuple, float] = {}
     for index, sc in enumerate(scenarios() if chosen is None else chosen):
         p = _scenario_params(base, sc)
-        key = tuple(sorted((k, v) for k, v in p.items() if k not in ("n_il2", "n_control")))
-        if key not in truths:
-            truths[key] = true_log_hr(p)
+        if sc.draws is None:
+            key = tuple(sorted((k, v) for k, v in p.items() if k not in ("n_il2", "n_control")))
+            if key not in truths:
+                truths[key] = true_log_hr(p)
+            truth, draws = truths[key], {}
+        else:
+            # no single true hazard ratio when every trial has its own parameters
+            truth, draws = math.nan, parameter_draws(sc.draws, replicates, index)
         done, part = 0, 0
         while done < replicates:
             r = min(task_replicates, replicates - done)
-            tasks.append(Task(sc, p, r, (OPERATING_SEED, index, part), truths[key]))
+            q = dict(p) | {k: v[done : done + r] for k, v in draws.items()}
+            tasks.append(Task(sc, q, r, (OPERATING_SEED, index, part), truth))
             done += r
             part += 1
     return tasks
+
+
+def parameter_draws(kind: str, n: int, index: int) -> dict[str, np.ndarray]:
+    """``n`` draws of the free parameters from the priors or from the stored posterior."""
+    from anrs119.model.checks import posterior_draws, prior_draws
+    from anrs119.model.posterior import load_posterior
+    from anrs119.model.priors import load_priors
+
+    seed = int(np.random.SeedSequence([OPERATING_SEED, index]).generate_state(1)[0])
+    if kind == "prior":
+        return prior_draws(load_priors(), n, seed)
+    if kind == "posterior":
+        return posterior_draws(load_posterior(), n, seed)
+    raise ValueError(f"scenario draws {kind!r}: rule: 'prior' or 'posterior'")
 
 
 def run_task(task: Task) -> dict[str, np.ndarray]:
     """Per-replicate indicators of one task: rejections, CI coverage, 'similar' verdicts."""
     from anrs119.model.realize import primary_test
 
+    single_threaded()  # the workers are the parallelism (see anrs119.parallel)
     p = task.params
     seed = int(np.random.SeedSequence(task.seed).generate_state(1)[0])
-    chunks = []
-    for tr in simulate_trials(p, task.replicates, seed=seed):
-        s = claim_summaries(tr, p, primary_test=primary_test())
+    chunks, done = [], 0
+    for tr in simulate_trials(p, task.replicates, seed=seed, full=False):
+        r = tr.shape[0]
+        q = {k: (v[done : done + r] if np.ndim(v) == 1 else v) for k, v in p.items()}
+        done += r
+        s = claim_summaries(tr, q, primary_test=primary_test())
         cox = primary_cox(tr, p["primary_week"])
         lo, hi = cox.ci()
+        covers = (lo <= task.log_hr_truth) & (task.log_hr_truth <= hi)
         n1, n2 = tr.il2.sum(axis=1), (~tr.il2).sum(axis=1)
         chunk = {
             "primary_reject": s["primary_w96_p"] < ALPHA,
             "primary_direction": (s["primary_w96_p"] < ALPHA)
             & (s["primary_w96_il2"] < s["primary_w96_control"]),
-            "cox_covers": (lo <= task.log_hr_truth) & (task.log_hr_truth <= hi),
+            "cox_covers": np.where(np.isfinite(task.log_hr_truth), covers, np.nan),
             "cox_estimable": np.isfinite(cox.log_hr),
             "cd4_reject": s["cd4_change_w96_p"] < ALPHA,
             "vl_reject": s["vl_change_w96_p"] < ALPHA,
@@ -234,11 +272,6 @@ def run_task(task: Task) -> dict[str, np.ndarray]:
 
 
 Runner = Callable[[Callable[[Task], dict[str, np.ndarray]], Sequence[Task]], list]
-
-
-def sequential_runner(fn, tasks, progress: bool = True) -> list:
-    """Run the tasks one after the other in this process, with a progress bar."""
-    return [fn(t) for t in tqdm(tasks, desc="operating characteristics", disable=not progress)]
 
 
 # ---------------------------------------------------------------- summaries
@@ -269,7 +302,7 @@ def summarise(tasks: Sequence[Task], results: Sequence[Mapping[str, np.ndarray]]
         for key, label in QUANTITIES.items():
             values = merged[key].astype(float)
             if key == "cox_covers":
-                values = values[merged["cox_estimable"]]
+                values = values[merged["cox_estimable"] & np.isfinite(values)]
             n = values.size
             est = float(values.mean()) if n else math.nan
             se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
@@ -278,6 +311,7 @@ def summarise(tasks: Sequence[Task], results: Sequence[Mapping[str, np.ndarray]]
                     "scenario": sc.name,
                     "family": sc.family,
                     "scenario_label": sc.label,
+                    "draws": sc.draws or "",
                     "n_il2": int(p["n_il2"]),
                     "n_control": int(p["n_control"]),
                     "quantity": key,
@@ -285,7 +319,7 @@ def summarise(tasks: Sequence[Task], results: Sequence[Mapping[str, np.ndarray]]
                     "estimate": round(est, 6),
                     "mc_se": round(se, 6),
                     "replicates": int(n),
-                    "true_hr": round(math.exp(tasks[idx[0]].log_hr_truth), 6),
+                    "true_hr": round(math.exp(tasks[idx[0]].log_hr_truth), 6),  # NaN: none
                 }
             )
     return pd.DataFrame(rows)
@@ -301,14 +335,15 @@ def operating_characteristics(
     """Simulate every scenario and summarise it (the table behind the chapter)."""
     tasks = make_tasks(base, replicates, chosen=chosen)
     if runner is None:
-        results = sequential_runner(run_task, tasks, progress=progress)
+        results = run_tasks(run_task, tasks, desc="operating characteristics", progress=progress)
     else:
         results = runner(run_task, tasks)
     return summarise(tasks, results)
 
 
 def base_parameters() -> dict[str, float]:
-    """The parameter values the scenarios start from: the model as calibrated."""
+    """The parameter values the scenarios start from: fixed inputs and the posterior medians
+    (data/model/calibration.json, written from the stored posterior)."""
     from anrs119.model.parameters import default_parameters
 
     return default_parameters(calibrated=True).values()

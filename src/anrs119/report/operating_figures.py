@@ -79,7 +79,7 @@ def similar_bars(table: pd.DataFrame) -> Figure:
 def _short(label: str) -> str:
     if label.startswith("IL-2 multiplies"):
         return "IL-2 HR " + label.rsplit(" ", 1)[-1]
-    return "as calibrated (HR 1)"
+    return "posterior medians (HR 1)"
 
 
 def summary_table(table: pd.DataFrame, scenario: str) -> pd.DataFrame:
@@ -157,6 +157,11 @@ def chapter_numbers(table: pd.DataFrame) -> dict[str, str]:
         "oc_events_aids": f"{float(_value(table, 'design', 'events_aids')['estimate']):.1f}",
         "oc_events_death": f"{float(_value(table, 'design', 'events_death')['estimate']):.1f}",
     }
+    for scenario, short in (("prior_predictive", "prior"), ("posterior_predictive", "post")):
+        for quantity, name in (("primary_reject", "power"), ("lowvl_reject", "lowvl")):
+            row = _value(table, scenario, quantity)
+            out[f"oc_{short}_{name}"] = _pct(row)
+            out[f"oc_{short}_{name}_se"] = _se(row)
     for quantity in ("similar_aids", "similar_death"):
         short = quantity.split("_")[1]
         out[f"oc_{short}_similar"] = _pct(_value(table, "design", quantity))

@@ -122,11 +122,16 @@ def _as_bool(value: object) -> bool:
 
 
 def check_text(
-    checks: pd.DataFrame | None, claim_id: str, distribution: str, bound: str = "="
+    checks: pd.DataFrame | None,
+    claim_id: str,
+    distribution: str,
+    bound: str = "=",
+    statistic: str = "",
 ) -> str:
     """One claim's predictive check as text: its percentile, flagged outside the central 95%.
 
-    For a bound ("P < .001") the file holds the share of draws that satisfy it (CONTRACT-model).
+    For a bound ("P < .001") the file holds the share of draws that satisfy it, for a "similar"
+    statement the share of draws whose arms do not differ (CONTRACT-model).
     """
     if checks is None:
         return NOT_YET
@@ -134,7 +139,9 @@ def check_text(
         return "not computed"
     row = checks.loc[(claim_id, distribution)]
     text = f"{_ordinal(float(row['percentile']))} percentile"
-    if bound != "=":
+    if statistic == "similar":
+        text = f"{float(row['percentile']):.0f}% of draws print 'similar'"
+    elif bound != "=":
         text = f"{float(row['percentile']):.0f}% of draws meet the bound"
     return text + (" (outside 95%)" if row["outside95"] else "")
 
@@ -245,7 +252,9 @@ def scorecard(
                 REPRODUCES_COLUMN: verdict.label,
                 "One patient's reach": reach_text,
                 **{
-                    CHECK_COLUMN[d]: check_text(checks, claim_id, d, claim["bound"])
+                    CHECK_COLUMN[d]: check_text(
+                        checks, claim_id, d, claim["bound"], claim["statistic"]
+                    )
                     for d in DISTRIBUTIONS
                 },
                 RANGE_COLUMN: interval,
