@@ -292,6 +292,18 @@ def _obs(key, j, tv, pr, c0, slope, gain, bv, kw, v0, drift, eff, t_art, n_given
 
 
 @njit(cache=True)
+def _cd4_off(key, j, tv, pr, c0, slope, gain, bv, kw):
+    """Measured CD4 at visit ``j`` off ART: the same number as :func:`_obs` gives, computed
+    without the viral load (the end-point check needs only the count)."""
+    x = _draw(key, S_VISIT_NOISE + j)
+    u1 = (np.float64(x >> _SH32) + 0.5) * _TWO32
+    u2 = (np.float64(x & _LOW32) + 0.5) * _TWO32
+    zc = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+    cd4 = max(c0 + slope * tv, pr[P_FLOOR]) + gain * bv[j, kw]
+    return cd4 * math.exp(pr[P_NOISE] * zc)
+
+
+@njit(cache=True)
 def _patient(
     seed, rep, i, pr, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, o, r,
     cd4_obs, vl_obs, attended,
@@ -371,8 +383,7 @@ def _patient(
         # visits up to the step's start change the state (end point known) from t0 on
         while jv < nv and visits[jv] <= t0 and t_conf == np.inf:
             if _attended(key, jv, miss):
-                cd4o = _obs(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, v0, drift, eff,
-                            np.inf, 0, art_gain)[0]  # fmt: skip
+                cd4o = _cd4_off(key, jv, visits[jv], pr, c0, slope, gain, bv, kw)
                 below = cd4o < thr
                 if below and (prev_below or not confirm):
                     t_conf = visits[jv]
@@ -399,8 +410,7 @@ def _patient(
     lim = min(t_h, horizon)
     while jv < nv and visits[jv] <= lim and t_conf == np.inf:
         if _attended(key, jv, miss):
-            cd4o = _obs(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, v0, drift, eff,
-                        np.inf, 0, art_gain)[0]  # fmt: skip
+            cd4o = _cd4_off(key, jv, visits[jv], pr, c0, slope, gain, bv, kw)
             below = cd4o < thr
             if below and (prev_below or not confirm):
                 t_conf = visits[jv]

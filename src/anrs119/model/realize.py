@@ -241,7 +241,7 @@ def _similar_level() -> float:
 def _replicate(
     p: Mapping[str, float], index: int, n_candidates: int, seed: int, cache: dict[int, Trials]
 ) -> Trials:
-    """Candidate ``index`` re-simulated from the same seed stream (chunks cached)."""
+    """Candidate ``index`` re-simulated alone from the same seed (cached)."""
     # counter-based random numbers: replicate ``index`` is simulated on its own, identically
     if index not in cache:
         il2 = arm_indicator(int(p["n_il2"]), int(p["n_control"]))

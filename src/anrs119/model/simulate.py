@@ -275,8 +275,14 @@ def simulate(
 
     dt = HAZARD_STEP_WEEKS
     n_steps = math.ceil(horizon / dt - 1e-9)
-    bh = _boost_table(np.arange(n_steps) * dt, cycles, q["il2_rampup"], q["il2_halflife"])
-    bv = _boost_table(visits, cycles, q["il2_rampup"], q["il2_halflife"])
+    ramp, half = q["il2_rampup"], q["il2_halflife"]
+    if np.all(ramp == ramp[0]) and np.all(half == half[0]):  # one table serves every replicate
+        ramp, half = ramp[:1], half[:1]
+    bh = _boost_table(np.arange(n_steps) * dt, cycles, ramp, half)
+    bv = _boost_table(visits, cycles, ramp, half)
+    if bh.shape[0] != r:
+        bh = np.broadcast_to(bh, (r, *bh.shape[1:]))
+        bv = np.broadcast_to(bv, (r, *bv.shape[1:]))
 
     out = np.empty((len(kernel.OUTPUTS), r, n))
     vshape = (r, n, visits.size) if full else (1, 1, 1)

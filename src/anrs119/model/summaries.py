@@ -220,7 +220,7 @@ def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
         if n1 == 0 or n2 == 0:
             out[i] = np.nan
             continue
-        order = np.argsort(vals[:n], kind="mergesort")
+        order = np.argsort(vals[:n])  # ties get one average rank: the sort need not be stable
         r1 = 0.0
         tie = 0.0
         k = 0
@@ -267,16 +267,20 @@ def _median_rows(values, mask):  # pragma: no cover - compiled
         if m == 0:
             out[i] = np.nan
             continue
-        srt = np.sort(buf[:m])
-        h = m // 2
-        out[i] = srt[h] if m % 2 == 1 else 0.5 * (srt[h - 1] + srt[h])
+        out[i] = np.median(buf[:m])
     return out
 
 
-def logrank(tte: TimeToEvent, group1: np.ndarray, group2: np.ndarray, grid: np.ndarray):
-    """Two-sided log-rank P per replicate, event times binned to visit intervals."""
-    k1 = grid_km(tte, group1, grid)
-    k2 = grid_km(tte, group2, grid)
+def logrank(
+    tte: TimeToEvent,
+    group1: np.ndarray,
+    group2: np.ndarray,
+    grid: np.ndarray,
+    km: tuple[GridKM, GridKM] | None = None,
+):
+    """Two-sided log-rank P per replicate, event times binned to visit intervals (``km``: the
+    two groups' grid Kaplan-Meier, if already computed)."""
+    k1, k2 = km if km is not None else (grid_km(tte, group1, grid), grid_km(tte, group2, grid))
     n1, n2, d1, d2 = k1.at_risk, k2.at_risk, k1.events, k2.events
     n, d = n1 + n2, d1 + d2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -444,7 +448,7 @@ def claim_summaries(
     out["n_lowvl_il2"] = m1.astype(float)
     out["n_lowvl_control"] = m2.astype(float)
     if tests:
-        out["lowvl_free_w150_p"] = logrank(prim, g1, g2, grid)
+        out["lowvl_free_w150_p"] = logrank(prim, g1, g2, grid, km=(km1, km2))
         out["lowvl_free_w150_p:fisher"] = fisher_2x2(m1 - f1, m1, m2 - f2, m2)
 
     art = time_to_art(tr, censor)
