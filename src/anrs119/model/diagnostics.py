@@ -180,6 +180,14 @@ def checks() -> pd.DataFrame:
     return pd.read_csv(CHECKS_FILE)
 
 
+def _g(v: float) -> str:
+    """Three significant digits; an infinite difference of quantiles names the arm whose
+    quantile was not reached (the deferral is IL-2 minus control)."""
+    if np.isfinite(v):
+        return f"{v:.3g}"
+    return "not reached (IL-2)" if v > 0 else "not reached (control)"
+
+
 def checks_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per claim: published value, prior- and posterior-predictive 95% ranges and percentiles."""
     from anrs119.published import load_claims
@@ -200,7 +208,7 @@ def checks_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
             rng = (
                 ""
                 if pd.isna(t["median"])
-                else f"{t['median']:.3g} ({t['lower95']:.3g} to {t['upper95']:.3g})"
+                else f"{_g(t['median'])} ({_g(t['lower95'])} to {_g(t['upper95'])})"
             )
             r[f"{dist} predictive"] = rng
             r[f"{dist} %ile"] = f"{t['percentile']:.1f}" + (" *" if t["outside95"] else "")
