@@ -325,6 +325,7 @@ def chapter_numbers(
         "mo_n_within_tol": f"{int(prov['n_candidates_within_tolerance']):,}",
         "mo_n_forensic_within_tol": str(prov["n_candidates_matching_and_within_tolerance"]),
         "mo_example_bound": claims.loc[claims["bound"] != "=", "reported_as"].iloc[0],
+        "mo_pub_vl_p": str(claims.loc["vl_change_w96_p", "reported_as"]),
     }
     return out
 
