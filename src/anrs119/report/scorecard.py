@@ -18,6 +18,7 @@ import pandas as pd
 
 from anrs119.analysis.safety import SimilarityResult
 from anrs119.data import Dataset, load_dataset
+from anrs119.model.checks import CHECKS_FILE, COLUMNS
 from anrs119.paths import MODEL_DIR
 from anrs119.published import display_path, parse_tolerance, results
 from anrs119.report.verdict import (
@@ -39,18 +40,9 @@ PREDICTIVE_LEVEL = 1 - 2 * int(PREDICTIVE_QUANTILES[0][1:]) / 1000
 """Share of simulated trials inside the range (0.95 for the 2.5th to 97.5th percentiles)."""
 RANGE_COLUMN = f"Plug-in {PREDICTIVE_LEVEL:.0%} range"
 
-PREDICTIVE_CHECKS_FILE = MODEL_DIR / "predictive_checks.csv"
-CHECK_COLUMNS = (
-    "id",
-    "distribution",
-    "n_draws",
-    "median",
-    "lower95",
-    "upper95",
-    "percentile",
-    "outside95",
-    "note",
-)
+# The file's format is the one the model writes (CONTRACT-model, section 4): defined once there.
+PREDICTIVE_CHECKS_FILE = CHECKS_FILE
+CHECK_COLUMNS = COLUMNS
 DISTRIBUTIONS = ("prior", "posterior")
 JOINT_ID = "joint"
 NOT_YET = "not yet computed"
