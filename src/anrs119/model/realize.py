@@ -319,35 +319,60 @@ GRADE4_SHARE: float = 0.2
 """Share of background grade 3-4 events that are grade 4 (assumed)."""
 
 
-def adverse_events(
-    tr: Trials, p: Mapping[str, float], usubjid: np.ndarray, rng: np.random.Generator
+def pool_adverse_events(
+    tr: Trials, p: Mapping[str, float], rng: np.random.Generator
 ) -> pd.DataFrame:
-    """ADAE rows of one replicate: IL-2 reactions per cycle received, grade 3-4 events."""
-    rows: list[dict[str, object]] = []
+    """ADAE rows of every patient of one replicate, PATIENT = index in ``tr`` (no USUBJID yet).
+
+    IL-2 reactions per cycle received; background grade 3-4 events in both arms (Poisson, rate x
+    RR while IL-2 cycles are given). Each patient's events are drawn once, with the patient, so a
+    patient keeps them whichever trial he is placed in. Vectorised over patients.
+    """
     n = tr.shape[1]
     end = np.minimum(tr.t_last[0], tr.t_death[0])  # events reported up to the last visit
-    for i in range(n):
-        if tr.il2[0, i]:
-            for c in tr.cycles[: int(tr.n_cycles[0, i])]:
-                if c > end[i]:
-                    continue
-                for term, soc, prob in IL2_REACTIONS:
-                    if rng.random() < prob:
-                        grade = int(rng.choice(3, p=IL2_REACTION_GRADES)) + 1
-                        onset = c + float(rng.integers(0, 5)) / 7.0
-                        rows.append(_ae(usubjid[i], term, soc, grade, onset))
-        # background grade 3-4 events: Poisson, rate x RR while IL-2 cycles are being given
-        on_il2 = min(end[i], p["il2_last_week"]) if tr.il2[0, i] else 0.0
-        years_il2 = on_il2 / (365.25 / 7)
-        years_rest = (end[i] - on_il2) / (365.25 / 7)
-        mean = p["grade34_rate"] * (p["il2_grade34_rr"] * years_il2 + years_rest)
-        for _ in range(int(rng.poisson(mean))):
-            term, soc = GRADE34_TERMS[int(rng.integers(len(GRADE34_TERMS)))]
-            grade = 4 if rng.random() < GRADE4_SHARE else 3
-            onset = float(rng.uniform(0.0, end[i]))
-            rows.append(_ae(usubjid[i], term, soc, grade, onset))
-    cols = ["USUBJID", "AEDECOD", "AEBODSYS", "AETOXGR", "ASTWK", "AESER"]
-    return pd.DataFrame(rows, columns=cols)
+    cycles = tr.cycles
+    given = (
+        tr.il2[0][:, None]
+        & (np.arange(cycles.size)[None, :] < tr.n_cycles[0][:, None])
+        & (cycles[None, :] <= end[:, None])
+    )
+    probs = np.array([prob for _, _, prob in IL2_REACTIONS])
+    shape = (n, cycles.size, probs.size)
+    occurs = given[..., None] & (rng.random(shape) < probs)
+    grade = rng.choice(3, size=shape, p=IL2_REACTION_GRADES) + 1
+    onset = cycles[None, :, None] + rng.integers(0, 5, size=shape) / 7.0
+    who, cyc, what = np.nonzero(occurs)
+    reactions = pd.DataFrame(
+        {
+            "PATIENT": who,
+            "AEDECOD": [IL2_REACTIONS[k][0] for k in what],
+            "AEBODSYS": [IL2_REACTIONS[k][1] for k in what],
+            "AETOXGR": grade[who, cyc, what],
+            "ASTWK": np.round(onset[who, cyc, what], 1),
+        }
+    )
+    on_il2 = np.where(tr.il2[0], np.minimum(end, p["il2_last_week"]), 0.0)
+    years_il2 = on_il2 / (365.25 / 7)
+    years_rest = (end - on_il2) / (365.25 / 7)
+    mean = p["grade34_rate"] * (p["il2_grade34_rr"] * years_il2 + years_rest)
+    count = rng.poisson(mean)
+    owner = np.repeat(np.arange(n), count)
+    term = rng.integers(len(GRADE34_TERMS), size=owner.size)
+    background = pd.DataFrame(
+        {
+            "PATIENT": owner,
+            "AEDECOD": [GRADE34_TERMS[k][0] for k in term],
+            "AEBODSYS": [GRADE34_TERMS[k][1] for k in term],
+            "AETOXGR": np.where(rng.random(owner.size) < GRADE4_SHARE, 4, 3),
+            "ASTWK": np.round(rng.uniform(0.0, 1.0, owner.size) * end[owner], 1),
+        }
+    )
+    out = pd.concat([reactions, background], ignore_index=True)
+    out["AETOXGR"] = out["AETOXGR"].astype(np.int64)
+    out["AESER"] = np.where(out["AETOXGR"] >= 3, "Y", "N")
+    return out.sort_values(["PATIENT", "ASTWK", "AEDECOD", "AETOXGR"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _ae(usubjid: str, term: str, soc: str, grade: int, onset: float) -> dict[str, object]:
@@ -381,9 +406,11 @@ def _primary_desc(tr: Trials, i: int) -> str:
 
 
 def to_adam(
-    tr: Trials, p: Mapping[str, float], rng: np.random.Generator
+    tr: Trials, p: Mapping[str, float], rng: np.random.Generator, adae: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
-    """ADSL, ADLB, ADTTE and ADAE of a single replicate (shapes (1, N, ...))."""
+    """ADSL, ADLB, ADTTE and ADAE of a single replicate (shapes (1, N, ...)); ``rng`` orders
+    the subject identifiers, ``adae`` holds the patients' adverse events by PATIENT (index in
+    ``tr``), as :func:`pool_adverse_events` draws them."""
     n = tr.shape[1]
     order = rng.permutation(n)  # randomisation order: arms interleaved
     usub = np.empty(n, dtype=object)
@@ -501,7 +528,9 @@ def to_adam(
         end_txt,
     )
     adtte = pd.concat(tte, ignore_index=True)
-    adae = adverse_events(tr, p, usub, rng)
+    adae = adae.assign(USUBJID=usub[adae["PATIENT"].to_numpy()])[
+        ["USUBJID", "AEDECOD", "AEBODSYS", "AETOXGR", "ASTWK", "AESER"]
+    ]
     return {
         "adsl": adsl.sort_values("USUBJID", kind="stable").reset_index(drop=True),
         "adlb": adlb.sort_values(["USUBJID", "PARAMCD", "AVISITN"], kind="stable").reset_index(
