@@ -162,8 +162,9 @@ def test_not_a_sas_file(folder: Path) -> None:
 def test_sas7bdat_goes_through_the_sas_reader(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: Path, tables: dict[str, pd.DataFrame]
 ) -> None:
-    # pyreadstat cannot write sas7bdat and no such file ships with the locked packages, so
-    # this checks the dispatch and the SAS conventions with a stand-in for ReadStat's reader.
+    # pyreadstat cannot write sas7bdat, so a whole ADaM folder of them is simulated with a
+    # stand-in for ReadStat's reader (dispatch and SAS conventions); genuine SAS-written
+    # files are read against their references in tests/test_adam_sas7bdat.py.
     sas = tmp_path / "sas"
     sas.mkdir()
     for name in tables:
