@@ -52,11 +52,12 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-data: $(STAMP)  ## forensic tables, ABC posterior, predictive checks, sensitivity, embedded data
+data: $(STAMP)  ## forensic tables, ABC posterior, checks, sensitivity, reconstruction, ensemble, power
 	$(BIN)/python -m anrs119 forensic
 	$(BIN)/python -m anrs119 priors
 	$(BIN)/python -m anrs119 calibrate
 	$(BIN)/python -m anrs119 data
+	$(BIN)/python -m anrs119 ensemble
 	$(BIN)/python -m anrs119 operating
 
 lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (exact pins with hashes)

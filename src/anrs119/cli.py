@@ -73,6 +73,14 @@ def _operating(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ensemble(args: argparse.Namespace) -> int:
+    from anrs119.model.ensemble import generate_ensemble
+
+    for path in generate_ensemble(progress=not args.quiet):
+        print(f"wrote {path}")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from anrs119.data import validate_main
 
@@ -94,8 +102,12 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         _calibrate,
     ),
     "data": (
-        "from the stored posterior: checks, sensitivity, embedded ADaM tables (CSV, XPT)",
+        "from the stored posterior: checks, sensitivity, the embedded reconstruction (CSV, XPT)",
         _data,
+    ),
+    "ensemble": (
+        "200 exact reconstructions at posterior draws -> data/model/ensemble*.csv",
+        _ensemble,
     ),
     "operating": (
         "simulate power, type I error and coverage -> data/model/operating.csv",
@@ -124,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "claims":
             command.add_argument("--results-only", action="store_true", help="omit design facts")
-        elif name in ("data", "calibrate", "operating"):
+        elif name in ("data", "calibrate", "operating", "ensemble"):
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")

@@ -9,8 +9,12 @@ from __future__ import annotations
 CALIBRATION_SEED: int = 20090715
 """Common random numbers for the calibration cohorts (publication date of the paper)."""
 
-REALIZATION_SEED: int = 119
-"""Seed of the stream of candidate replicate trials from which the embedded trial is picked."""
+RECONSTRUCTION_SEED: int = 119
+"""The embedded reconstruction: its pool of model-drawn patients, the search, the subject order."""
+
+ENSEMBLE_SEED: int = 2009_206_15
+"""The ensemble of reconstructions (posterior draws, pools, searches) and the unconditioned
+posterior-predictive trials it is compared with (the paper's volume, first and last page)."""
 
 PREDICTIVE_SEED: int = 2003_12
 """Replicate trials used for the model's predictive intervals in the scorecard."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,22 @@ class Reach:
         if self.continuous:
             return self.low < high and self.high >= low
         return any(low <= v < high for v in self.values)
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """Round as printed tables do (0.0085 -> 0.009, -63.5 -> -64), not to even."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def is_exact(claim: pd.Series, reproduced: float) -> bool:
+    """Equal after the paper's rounding, or inside the published bound."""
+    published = float(claim["value"])
+    if claim["bound"] == "<":
+        return reproduced < published
+    if claim["bound"] == ">":
+        return reproduced > published
+    return round_half_up(reproduced, int(claim["decimals"])) == published
 
 
 def rounding_interval(value: float, decimals: int) -> tuple[float, float]:
@@ -424,3 +441,18 @@ def similarity(reproducer: Reproducer) -> dict[str, SimilarityResult | Exception
 def one_patient_reach(reproducer: Reproducer) -> dict[str, Reach]:
     """Shortcut: the reach of every numeric result claim on the reproducer's dataset."""
     return ToleranceCalculator(reproducer).all()
+
+
+def exactness(reproducer: Reproducer) -> dict[str, bool]:
+    """Per result claim: does the dataset print it as published? Numeric claims equal after the
+    paper's rounding (or inside the bound); "similar" statements: no difference detected."""
+    reproduced = reproducer.all()
+    similar = similarity(reproducer)
+    out = {}
+    for claim_id, claim in results().iterrows():
+        if claim["statistic"] == "similar":
+            result = similar[claim_id]
+            out[claim_id] = not isinstance(result, Exception) and not result.difference_detected
+        else:
+            out[claim_id] = is_exact(claim, reproduced[claim_id].value)
+    return out

@@ -33,7 +33,8 @@ def write_point_calibration(
     long_horizon: dict[str, float] | None = None,
     embedding: dict[str, object] | None = None,
 ) -> Path:
-    """data/model/calibration.json: the posterior-median point the embedded trial is drawn at."""
+    """data/model/calibration.json: the posterior-median point the embedded reconstruction's
+    patients are drawn at."""
     from anrs119 import __version__
     from anrs119.model.checks import claim_refs
 
@@ -42,8 +43,8 @@ def write_point_calibration(
     report = {
         "synthetic": True,
         "package_version": __version__,
-        "method": "a stated draw of the ABC-SMC posterior (data/model/posterior.csv), at which "
-        "the embedded trial is drawn; see 'embedding'",
+        "method": "the weighted posterior median of each parameter of the ABC-SMC sample "
+        "(data/model/posterior.csv), at which the embedded reconstruction's patients are drawn",
         "parameters": medians,
         "embedding": embedding or {},
         "targets": targets,
@@ -59,47 +60,6 @@ def write_point_calibration(
     return path
 
 
-EMBEDDING_RULE: str = (
-    "the posterior-predictive trials (one per posterior draw) are ranked by the number of "
-    "claims outside the registry's tolerance, then by their distance to the claims; the "
-    "embedded trial is drawn at the first of the top-ranked draws (after the posterior median, "
-    "tried first) whose 10,000 candidate trials include one with every claim inside tolerance"
-)
-MAX_EMBEDDING_DRAWS: int = 4
-"""Parameter points tried for the embedded trial: the posterior median, then ranked draws."""
-
-
-def embedding_draw(
-    trials: dict[str, np.ndarray],
-    draws: dict[str, np.ndarray],
-    medians: dict[str, float],
-    known: dict[str, float],
-    n: int = MAX_EMBEDDING_DRAWS,
-) -> tuple[list[dict[str, float]], list[dict[str, object]]]:
-    """Parameter points to try, in order: the posterior median, then the posterior draws whose
-    predictive trial came nearest the claims (fewest outside tolerance, then distance)."""
-    from anrs119.model.realize import claim_specs, distance, outside_tolerance
-
-    specs = claim_specs(numeric=False)
-    n_off = np.sum([outside_tolerance(trials, s) for s in specs if s.id in trials], axis=0)
-    d = distance(trials, claim_specs())
-    order = np.lexsort((d, n_off))[: n - 1]
-    points = [dict(medians)]
-    info: list[dict[str, object]] = [{"point": "posterior median"}]
-    for i in order:
-        points.append({k: float(v[i]) for k, v in draws.items() if k in known})
-        info.append(
-            {
-                "point": "posterior draw",
-                "draw_index": int(i),
-                "draw_seed": "POSTERIOR_PREDICTIVE_SEED (checks.posterior_draws)",
-                "predictive_trial_claims_outside_tolerance": int(n_off[i]),
-                "predictive_trial_distance": round(float(d[i]), 4),
-            }
-        )
-    return points, info
-
-
 def generate_data(
     progress: bool = True,
     folder: Path = SYNTHETIC_DIR,
@@ -109,19 +69,21 @@ def generate_data(
     n_sensitivity: int | None = None,
 ) -> list[Path]:
     """Everything downstream of the stored posterior: predictive checks, sensitivity, the
-    point calibration, the embedded synthetic trial and the predictive intervals."""
-    from anrs119.model.checks import N_DRAWS, checks_table, posterior_draws, predictive_samples
+    point calibration, the embedded reconstruction and the predictive intervals."""
+    from anrs119.model.checks import N_DRAWS, checks_table, predictive_samples
     from anrs119.model.parameters import default_parameters
     from anrs119.model.posterior import base_values, load_posterior, posterior_medians
     from anrs119.model.predictive import write_predictive
     from anrs119.model.priors import load_priors
-    from anrs119.model.realize import choose_replicate, write_csv, write_realization
+    from anrs119.model.realize import write_csv, write_reconstruction
+    from anrs119.model.reconstruct import embedded_reconstruction
     from anrs119.model.sensitivity import N_DRAWS as N_SENS
     from anrs119.model.sensitivity import (
         long_horizon_deferral,
         sensitivity_table,
         write_sensitivity,
     )
+    from anrs119.seeds import RECONSTRUCTION_SEED
 
     priors = load_priors()
     sample = load_posterior(posterior_file or MODEL_DIR / "posterior.csv")
@@ -139,20 +101,9 @@ def generate_data(
     medians = posterior_medians(sample)
     known = default_parameters(calibrated=False).values()
     medians = {k: v for k, v in medians.items() if k in known}
-    draws = posterior_draws(sample, n_draws or N_DRAWS)  # the draws behind samples.posterior
-    draw, rank_info = embedding_draw(samples.posterior, draws, medians, known)
-    choice = None
-    for k, values in enumerate(draw):
-        params = default_parameters(calibrated=values)
-        p = params.values()
-        cand = choose_replicate(p, progress=progress)
-        if choice is None or cand.n_outside_tolerance < choice[1].n_outside_tolerance:
-            choice = (k, cand, params)
-        if cand.n_outside_tolerance == 0:
-            break
-    assert choice is not None
-    used, cand, params = choice
+    params = default_parameters(calibrated=medians)
     p = params.values()
+    rec, attempt = embedded_reconstruction(p, RECONSTRUCTION_SEED)
     with warnings.catch_warnings():  # a reading no draw can estimate has no median
         warnings.simplefilter("ignore", RuntimeWarning)
         readings = {
@@ -160,22 +111,17 @@ def generate_data(
             for k, v in sorted(samples.posterior.items())
             if ":" in k and np.isfinite(np.nanmedian(v))
         }
-    at_median = default_parameters(calibrated=medians).values()
-    long = {k: round(v, 3) for k, v in long_horizon_deferral(at_median).items()}
+    long = {k: round(v, 3) for k, v in long_horizon_deferral(p).items()}
     paths.append(
         write_point_calibration(
-            draw[used],
+            medians,
             {k: float(v) for k, v in post.items()},
             model_dir / "calibration.json",
             readings,
             long,
-            {
-                "posterior_median": medians,
-                **rank_info[used],
-                "rule": EMBEDDING_RULE,
-            },
+            {"point": "posterior median", "posterior_median": medians},
         )
     )
-    paths += write_realization(cand, params, folder)
+    paths += write_reconstruction(rec, params, attempt, folder)
     paths.append(write_predictive(p, model_dir / "predictive.csv", progress=progress))
     return paths

@@ -1,8 +1,8 @@
-"""Pick the embedded synthetic trial among seeded replicates and write it as ADaM tables.
+"""Write a simulated trial as ADaM tables: the embedded reconstruction and its adverse events.
 
-The embedded trial is the candidate replicate, among ``N_CANDIDATES`` drawn from the calibrated
-model, whose analysed results land nearest the published claims under a standardised distance
-(see :func:`distance`). Writing is deterministic: same inputs, same bytes.
+The embedded trial is a conditioned reconstruction (:mod:`anrs119.model.reconstruct`); this
+module turns its patients into ADSL, ADLB, ADTTE and ADAE rows, each derived column from the
+patient's simulated history. Writing is deterministic: same inputs, same bytes.
 """
 
 from __future__ import annotations
@@ -10,39 +10,26 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from anrs119 import ARM_CODES, ARMS, __version__
 from anrs119.adam import SYNTHETIC_STUDYID
-from anrs119.model.parameters import ALLOCATION_FILE, CALIBRATION_FILE, ParameterSet
-from anrs119.model.simulate import (
-    Trials,
-    arm_indicator,
-    follow_up_horizon,
-    simulate,
-    simulate_claims,
-    visit_weeks,
-)
-from anrs119.model.summaries import (
-    CHANGE_READING,
-    DEFERRAL_READING,
-    fisher_2x2,
-)
+from anrs119.model.parameters import ALLOCATION_FILE, ParameterSet
+from anrs119.model.simulate import Trials
+from anrs119.model.summaries import CHANGE_READING, DEFERRAL_READING
 from anrs119.paths import SYNTHETIC_DIR
-from anrs119.seeds import REALIZATION_SEED
+from anrs119.seeds import RECONSTRUCTION_SEED
 
-N_CANDIDATES: int = 10_000
-CHUNK: int = 250
+if TYPE_CHECKING:
+    from anrs119.model.reconstruct import Reconstruction
+
 STUDYID: str = SYNTHETIC_STUDYID
 """Every row is marked synthetic in itself (STUDYID, and USUBJID = STUDYID-nnn), so a copy of
 the tables without provenance.json is still recognised as synthetic."""
-
-MISSING_PENALTY: float = 100.0
-"""Distance added for a claim a candidate cannot estimate (e.g. a quantile not reached)."""
 
 
 def primary_test(path: Path = ALLOCATION_FILE) -> str:
@@ -59,233 +46,6 @@ def forensic_events(path: Path = ALLOCATION_FILE) -> dict[str, int]:
     """Week-96 event counts per arm of the forensic allocation."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return {arm: int(data["events_w96_by_arm"][arm]) for arm in ARMS}
-
-
-@dataclass(frozen=True)
-class ClaimSpec:
-    """What the distance and the tolerance check need to know about one result claim."""
-
-    id: str
-    value: float
-    bound: str
-    log_scale: bool
-    tolerance_rule: str
-    tolerance: float
-
-
-SELECTION_TOLERANCE: dict[str, tuple[str, float]] = {
-    # The criterion that picks the embedded draw among the candidates (assumed, kept from the
-    # first version's registry so the committed trial regenerates byte for byte). It is not the
-    # scorecard's tolerance: that one is computed from the data (anrs119.tolerance). Issue #12
-    # replaces this selection by an exact reconstruction.
-    "primary_w96_il2": ("abs", 5.0),
-    "primary_w96_control": ("abs", 5.0),
-    "primary_w96_p": ("p", 0.05),
-    "cd4_change_w96_il2": ("abs", 15.0),
-    "cd4_change_w96_control": ("abs", 15.0),
-    "cd4_change_w96_p": ("p", 0.05),
-    "vl_change_w96_il2": ("abs", 0.1),
-    "vl_change_w96_control": ("abs", 0.1),
-    "vl_change_w96_p": ("p", 0.05),
-    "lowvl_free_w150_il2": ("abs", 8.0),
-    "lowvl_free_w150_control": ("abs", 8.0),
-    "lowvl_free_w150_p": ("p", 0.05),
-    "lowvl_art_deferral": ("abs", 15.0),
-    "safety_aids_similar": ("similar", 0.05),
-    "safety_death_similar": ("similar", 0.05),
-    "safety_grade34_similar": ("similar", 0.05),
-}
-
-
-def claim_specs(numeric: bool = True) -> tuple[ClaimSpec, ...]:
-    """Result claims; ``numeric`` drops the qualitative 'similar' statements."""
-    from anrs119.published import load_claims
-
-    c = load_claims()
-    res = c[c["kind"] == "result"]
-    if numeric:
-        res = res[res["value"].notna()]
-    specs = []
-    for i, r in res.iterrows():
-        rule, amount = SELECTION_TOLERANCE.get(str(i), ("none", float("nan")))
-        specs.append(
-            ClaimSpec(
-                id=str(i),
-                value=float(r["value"]),
-                bound=str(r["bound"]),
-                log_scale=r["statistic"] == "p_value",
-                tolerance_rule=rule,
-                tolerance=amount,
-            )
-        )
-    return tuple(specs)
-
-
-def outside_tolerance(summaries: Mapping[str, np.ndarray], spec: ClaimSpec) -> np.ndarray:
-    """True where a summary misses the claim by more than the registry's tolerance rule.
-
-    ``abs:X``: farther than X; ``p:A``: opposite conclusion at level A (a bound that is met is
-    never a miss); ``similar:A``: arms differ at level A.
-    """
-    x = np.asarray(summaries[spec.id], dtype=float)
-    if spec.tolerance_rule == "similar":
-        return ~(x >= spec.tolerance)
-    if spec.tolerance_rule == "p":
-        if spec.bound == "<":
-            published_sig = spec.value <= spec.tolerance
-            met = x < spec.value
-        else:
-            published_sig = spec.value < spec.tolerance
-            met = np.zeros(x.shape, bool)
-        return ~met & ~((x < spec.tolerance) == published_sig)
-    if spec.tolerance_rule == "abs":
-        return ~(np.abs(x - spec.value) <= spec.tolerance)
-    return np.zeros(x.shape, bool)
-
-
-def _transform(values: np.ndarray, log_scale: bool) -> np.ndarray:
-    if not log_scale:
-        return values
-    with np.errstate(divide="ignore"):
-        return np.log10(np.clip(values, 1e-300, 1.0))
-
-
-def distance(summaries: Mapping[str, np.ndarray], specs: tuple[ClaimSpec, ...]) -> np.ndarray:
-    """Sum over claims of ((summary - claim) / SD across candidates)^2.
-
-    P values are compared on the log10 scale; a bound such as "P < .001" costs nothing when
-    met and the squared standardised excess otherwise; a summary that cannot be estimated costs
-    ``MISSING_PENALTY``.
-    """
-    total = np.zeros(next(iter(summaries.values())).shape)
-    for spec in specs:
-        x = _transform(np.asarray(summaries[spec.id], dtype=float), spec.log_scale)
-        target = _transform(np.array(spec.value), spec.log_scale)
-        finite = np.isfinite(x)
-        sd = float(np.std(x[finite])) if finite.sum() > 2 else 1.0
-        sd = sd if sd > 0 else 1.0
-        diff = x - target
-        if spec.bound == "<":
-            diff = np.maximum(diff, 0.0)
-        elif spec.bound == ">":
-            diff = np.minimum(diff, 0.0)
-        total += np.where(finite, (diff / sd) ** 2, MISSING_PENALTY)
-    return total
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The chosen replicate: index among the candidates, its trial arrays and summaries."""
-
-    index: int
-    trial: Trials
-    summaries: dict[str, float]
-    distance: float
-    distances: np.ndarray
-    n_matching: int
-    n_outside_tolerance: int
-    n_matching_within_tolerance: int
-    n_within_tolerance: int
-
-
-def _take(tr: Trials, i: int) -> Trials:
-    """Replicate ``i`` of a chunk, keeping the (1, N, ...) shapes."""
-    return tr.take(i)
-
-
-def choose_replicate(
-    p: Mapping[str, float],
-    n_candidates: int = N_CANDIDATES,
-    seed: int = REALIZATION_SEED,
-    progress: bool = True,
-) -> Choice:
-    """Simulate the candidates, score each against the claims, return the nearest."""
-    test = primary_test()
-    specs = claim_specs()
-    allsum = simulate_claims(
-        p, n_candidates, seed, progress=progress, chunk=CHUNK, primary_test=test, safety=False
-    )
-    n1, n2 = int(p["n_il2"]), int(p["n_control"])
-    for claim, name in (("safety_aids_similar", "aids"), ("safety_death_similar", "death")):
-        allsum[claim] = fisher_2x2(
-            allsum[f"{name}_w96_il2"].astype(int),
-            np.full(d_shape := allsum[f"{name}_w96_il2"].shape, n1),
-            allsum[f"{name}_w96_control"].astype(int),
-            np.full(d_shape, n2),
-        )
-    d = distance(allsum, specs)
-    checked = [s for s in claim_specs(numeric=False) if s.id in allsum]
-    n_off = np.sum([outside_tolerance(allsum, s) for s in checked], axis=0)
-    events = forensic_events()
-    match = (allsum["events_w96_il2"] == events["IL-2"]) & (
-        allsum["events_w96_control"] == events["Control"]
-    )
-    # Lexicographic choice: (1) fewest claims outside the registry's tolerance (the scorecard
-    # must not find any 'off'), (2) week-96 counts equal to the forensic table (the only counts
-    # that reproduce the printed percentages and P value), (3) smallest distance; the first
-    # candidate in that order whose adverse events (drawn only when it is written) also show no
-    # grade 3-4 difference between arms is chosen.
-    order = np.lexsort((d, ~match, n_off))
-    alpha = _similar_level()
-    cache: dict[int, Trials] = {}
-    best, trial, g34 = int(order[0]), None, float("nan")
-    for idx in order[:MAX_AE_CHECKS]:
-        cand = _replicate(p, int(idx), n_candidates, seed, cache)
-        p34 = grade34_p(to_adam(cand, p, realization_rng(int(idx))), p["primary_week"])
-        if trial is None or p34 >= alpha:
-            best, trial, g34 = int(idx), cand, p34
-        if p34 >= alpha:
-            break
-    summ = {k: float(v[best]) for k, v in allsum.items()}
-    summ["safety_grade34_similar"] = g34
-    return Choice(
-        index=best,
-        trial=trial,
-        summaries=summ,
-        distance=float(d[best]),
-        distances=d,
-        n_matching=int(match.sum()),
-        n_outside_tolerance=int(n_off[best]),
-        n_matching_within_tolerance=int((match & (n_off == 0)).sum()),
-        n_within_tolerance=int((n_off == 0).sum()),
-    )
-
-
-MAX_AE_CHECKS: int = 200
-"""Candidates (in the lexicographic order) whose adverse events are drawn and checked."""
-
-
-def realization_rng(index: int) -> np.random.Generator:
-    """Random numbers of the written trial (subject order, adverse events) of a candidate."""
-    return np.random.default_rng([REALIZATION_SEED, index])
-
-
-def _similar_level() -> float:
-    specs = [s for s in claim_specs(numeric=False) if s.tolerance_rule == "similar"]
-    return specs[0].tolerance if specs else 0.05
-
-
-def _replicate(
-    p: Mapping[str, float], index: int, n_candidates: int, seed: int, cache: dict[int, Trials]
-) -> Trials:
-    """Candidate ``index`` re-simulated alone from the same seed (cached)."""
-    # counter-based random numbers: replicate ``index`` is simulated on its own, identically
-    if index not in cache:
-        il2 = arm_indicator(int(p["n_il2"]), int(p["n_control"]))
-        v = visit_weeks(follow_up_horizon(p))
-        cache[index] = simulate(p, il2, v, seed, 1, index, full=True)
-    return cache[index]
-
-
-def grade34_p(tables: Mapping[str, pd.DataFrame], week: float) -> float:
-    """Fisher P for patients with a grade 3-4 adverse event by ``week``, IL-2 vs control."""
-    adsl, adae = tables["adsl"], tables["adae"]
-    hit = adae[adae["AETOXGR"].isin([3, 4]) & (adae["ASTWK"] <= week)]["USUBJID"].unique()
-    arm = adsl["ARM"].to_numpy()
-    has = adsl["USUBJID"].isin(set(hit)).to_numpy()
-    k = np.array([[int((has & (arm == a)).sum())] for a in ARMS])
-    n = np.array([[int((arm == a).sum())] for a in ARMS])
-    return float(fisher_2x2(k[0], n[0], k[1], n[1])[0])
 
 
 # ---------------------------------------------------------------- adverse events
@@ -373,17 +133,6 @@ def pool_adverse_events(
     return out.sort_values(["PATIENT", "ASTWK", "AEDECOD", "AETOXGR"], kind="stable").reset_index(
         drop=True
     )
-
-
-def _ae(usubjid: str, term: str, soc: str, grade: int, onset: float) -> dict[str, object]:
-    return {
-        "USUBJID": usubjid,
-        "AEDECOD": term,
-        "AEBODSYS": soc,
-        "AETOXGR": grade,
-        "ASTWK": round(onset, 1),
-        "AESER": "Y" if grade >= 3 else "N",
-    }
 
 
 # ---------------------------------------------------------------- ADaM tables
@@ -558,48 +307,59 @@ def _json(obj: object) -> object:
     return obj
 
 
-def write_realization(
-    choice: Choice,
+def write_reconstruction(
+    rec: Reconstruction,
     params: ParameterSet,
+    attempt: int,
     folder: Path = SYNTHETIC_DIR,
-    n_candidates: int = N_CANDIDATES,
+    seed: int = RECONSTRUCTION_SEED,
 ) -> list[Path]:
-    """Write the ADaM CSVs and provenance.json of the chosen replicate."""
-    from anrs119.model.calibrate import read_calibration
+    """Write the ADaM CSVs and provenance.json of the embedded reconstruction.
+
+    The tables are validated and every claim is recomputed from them by the book's own analyses
+    (:func:`anrs119.tolerance.exactness`) before anything is written: a reconstruction that the
+    book would not print as published stops here.
+    """
+    from anrs119.adam import validate_tables
+    from anrs119.data import Dataset
+    from anrs119.model.reconstruct import POOL_PER_ARM, RESTARTS, ROUNDS, SWEEPS
+    from anrs119.reproduce import Reproducer
+    from anrs119.tolerance import exactness
 
     p = params.values()
-    tables = to_adam(choice.trial, p, realization_rng(choice.index))
-    try:
-        from anrs119.adam import validate_tables
-
-        validate_tables(tables, source="anrs119.model.realize (before writing)")
-    except ImportError:  # pragma: no cover - the schema module is part of the package
-        pass
+    tables = to_adam(rec.trial(), p, subject_order_rng(seed, attempt), rec.adverse_events())
+    validate_tables(tables, source="anrs119.model.realize (before writing)")
+    dataset = Dataset(**tables, source="reconstruction", is_synthetic=True, path=folder)
+    exact = exactness(Reproducer(dataset))
+    missed = sorted(k for k, ok in exact.items() if not ok)
+    if missed:
+        raise ReconstructionError(
+            f"the reconstruction (seed {seed}, attempt {attempt}) does not print {missed} as "
+            "published when the book analyses its tables; nothing was written"
+        )
     paths = [write_csv(df, folder / f"{name}.csv") for name, df in tables.items()]
-    cal = read_calibration(CALIBRATION_FILE)
     prov = {
         "synthetic": True,
         "generated_by": "python -m anrs119 data",
         "package_version": __version__,
-        "seed": REALIZATION_SEED,
-        "n_candidates": n_candidates,
-        "chosen_replicate": choice.index,
-        "distance": choice.distance,
-        "selection_rule": "lexicographic: fewest result claims outside the registry's "
-        "tolerance; then, if possible, week-96 event counts equal to the forensic allocation "
-        "(data/forensic/allocation.json); then the smallest distance",
-        "forensic_counts_matched": bool(
-            choice.summaries["events_w96_il2"] == forensic_events()["IL-2"]
-            and choice.summaries["events_w96_control"] == forensic_events()["Control"]
-        ),
-        "n_candidates_matching_forensic_counts": choice.n_matching,
-        "n_claims_outside_tolerance": choice.n_outside_tolerance,
-        "n_candidates_within_tolerance": choice.n_within_tolerance,
-        "n_candidates_matching_and_within_tolerance": choice.n_matching_within_tolerance,
-        "distance_definition": "sum over the numeric result claims of ((summary - claim) / SD "
-        "of the summary across the candidate trials)^2; P values on the log10 scale; bounds "
-        "('P < .001') cost nothing when met; unestimable summaries cost "
-        f"{MISSING_PENALTY:g}",
+        "method": "conditioned reconstruction: patients drawn from the model at the posterior "
+        "median, then chosen from the pool by a swap search until every published number "
+        "prints as published (anrs119.model.reconstruct)",
+        "seed": seed,
+        "attempt": attempt,
+        "pool_per_arm": POOL_PER_ARM,
+        "search": {
+            "sweeps_per_round": SWEEPS,
+            "rounds": ROUNDS,
+            "restarts_allowed": RESTARTS,
+            "restarts_used": rec.restarts,
+        },
+        "conditioned_on": {
+            "claims": sorted(exact),
+            "arm_sizes_and_week96_counts": "data/forensic/allocation.json",
+            "low_viral_load_subgroup_sizes": "the forensic feasible region (whole numbers of "
+            "patients give both printed week-150 percentages)",
+        },
         "readings": {
             "cd4_vl_change": CHANGE_READING,
             "art_deferral": DEFERRAL_READING,
@@ -608,13 +368,18 @@ def write_realization(
             "lowvl_free_w150_p": "log-rank",
         },
         "parameters": {k: float(round(v, 6)) for k, v in p.items()},
-        "calibration_targets": cal["targets"],
-        "calibration_expected": cal["expected"],
-        "realization": {s.id: round(choice.summaries[s.id], 6) for s in claim_specs(numeric=False)},
-        "realization_readings": {
-            k: round(v, 6) for k, v in sorted(choice.summaries.items()) if ":" in k
-        },
+        "reconstruction": {k: round(v, 6) for k, v in sorted(rec.values.items())},
+        "every_claim_as_published": True,
     }
     path = folder / "provenance.json"
     path.write_text(json.dumps(_json(prov), sort_keys=True, indent=2) + "\n", encoding="utf-8")
     return [*paths, path]
+
+
+class ReconstructionError(RuntimeError):
+    """No reconstruction could be made, or the one made is not exact by the book's analyses."""
+
+
+def subject_order_rng(seed: int, attempt: int) -> np.random.Generator:
+    """Random numbers that order the written subject identifiers (arms interleaved)."""
+    return np.random.default_rng([seed, attempt, 2])

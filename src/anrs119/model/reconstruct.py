@@ -47,6 +47,7 @@ __all__ = [
     "Pool",
     "Reconstruction",
     "claim_targets",
+    "embedded_reconstruction",
     "make_pool",
     "reconstruct",
 ]
@@ -649,7 +650,7 @@ def _strata(pool: Pool) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
 
 def reconstruct(
     pool: Pool,
-    seed: int,
+    seed: int | np.random.Generator,
     sweeps: int = SWEEPS,
     rounds: int = ROUNDS,
     restarts: int = RESTARTS,
@@ -700,4 +701,25 @@ def reconstruct(
         cost=float(cost),
         restarts=used,
         values=trial_values(pool, sel, n1),
+    )
+
+
+EMBEDDED_ATTEMPTS: int = 6
+"""Pools tried, in order, for the embedded reconstruction before giving up (each pool is a new
+replicate of the seed: new patients from the same parameter point)."""
+
+
+def embedded_reconstruction(
+    p: Mapping[str, float], seed: int, attempts: int = EMBEDDED_ATTEMPTS
+) -> tuple[Reconstruction, int]:
+    """The first exact reconstruction from pools ``0, 1, ...`` of ``seed``, and its attempt."""
+    from anrs119.model.realize import ReconstructionError
+
+    for attempt in range(attempts):
+        rec = reconstruct(make_pool(p, seed, attempt), np.random.default_rng([seed, attempt]))
+        if rec.exact:
+            return rec, attempt
+    raise ReconstructionError(
+        f"no exact reconstruction in {attempts} pools of seed {seed}: the parameter point cannot "
+        "give every published number under the book's readings (or the search needs more effort)"
     )

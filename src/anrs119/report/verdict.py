@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import pandas as pd
@@ -20,7 +19,7 @@ import pandas as pd
 from anrs119.analysis.safety import SimilarityResult
 from anrs119.published import parse_tolerance
 from anrs119.report.text import fmt_p, fmt_signed
-from anrs119.tolerance import Reach, rounding_interval
+from anrs119.tolerance import Reach, is_exact, round_half_up, rounding_interval
 
 Label = Literal["exact", "close", "off", "consistent", "inconsistent"]
 REPRODUCTION_LABELS: tuple[Label, ...] = ("exact", "close", "off")
@@ -34,12 +33,6 @@ FAILING: frozenset[str] = frozenset({"off", "inconsistent"})
 class Verdict:
     label: Label
     reason: str
-
-
-def round_half_up(value: float, decimals: int) -> float:
-    """Round as printed tables do (0.0085 -> 0.009, -63.5 -> -64), not to even."""
-    quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def format_like(claim: pd.Series, value: float) -> str:
@@ -68,16 +61,6 @@ def _target(claim: pd.Series) -> tuple[float, float]:
     if claim["bound"] == ">":
         return math.nextafter(published, math.inf), math.inf
     return rounding_interval(published, int(claim["decimals"]))
-
-
-def is_exact(claim: pd.Series, reproduced: float) -> bool:
-    """Equal after the paper's rounding, or inside the published bound."""
-    published = float(claim["value"])
-    if claim["bound"] == "<":
-        return reproduced < published
-    if claim["bound"] == ">":
-        return reproduced > published
-    return round_half_up(reproduced, int(claim["decimals"])) == published
 
 
 def judge(claim: pd.Series, reproduced: float, reach: Reach | None) -> Verdict:
