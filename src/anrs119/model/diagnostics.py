@@ -315,19 +315,29 @@ def chapter_numbers(
         "mo_sens_draws": f"{int(sens['n_draws'].max()):,}",
         "mo_moved_out": listed(moved[moved["outside95"]]),
         "mo_moved_in": listed(moved[~moved["outside95"].astype(bool)]),
-        "mo_n_candidates": f"{int(prov['n_candidates']):,}",
-        "mo_chosen": str(prov["chosen_replicate"]),
-        "mo_distance": _f(prov["distance"], 2),
-        "mo_n_off": str(prov["n_claims_outside_tolerance"]),
-        "mo_forensic_matched": "matches" if prov["forensic_counts_matched"] else "does not match",
-        "mo_n_forensic": str(prov["n_candidates_matching_forensic_counts"]),
+        **reconstruction_numbers(prov),
         **readings_numbers(),
-        "mo_n_within_tol": f"{int(prov['n_candidates_within_tolerance']):,}",
-        "mo_n_forensic_within_tol": str(prov["n_candidates_matching_and_within_tolerance"]),
         "mo_example_bound": claims.loc[claims["bound"] != "=", "reported_as"].iloc[0],
         "mo_pub_vl_p": str(claims.loc["vl_change_w96_p", "reported_as"]),
     }
     return out
+
+
+def reconstruction_numbers(prov: dict) -> dict[str, str]:
+    """How the embedded reconstruction was made, from its provenance.json."""
+    search = prov["search"]
+    return {
+        "mo_pool": f"{int(prov['pool_per_arm']):,}",
+        "mo_seed": str(prov["seed"]),
+        "mo_attempt": str(int(prov["attempt"]) + 1),
+        "mo_restarts": str(search["restarts_used"]),
+        "mo_sweeps": f"{int(search['sweeps_per_round']):,}",
+        "mo_rounds": str(search["rounds"]),
+        "mo_restarts_allowed": str(search["restarts_allowed"]),
+        "mo_n_conditioned": str(len(prov["conditioned_on"]["claims"])),
+        "mo_lowvl_sizes": f"{prov['reconstruction']['n_lowvl_il2']:.0f} and "
+        f"{prov['reconstruction']['n_lowvl_control']:.0f}",
+    }
 
 
 def readings_numbers() -> dict[str, str]:
