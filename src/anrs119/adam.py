@@ -5,6 +5,7 @@ The same objects check any dataset the book reads and render the data-dictionary
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -12,6 +13,7 @@ import json
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -426,7 +428,7 @@ _TOL = f"{CHG_TOLERANCE:.0e}".replace("e-0", "e-")  # "1e-6", as people write it
 
 RULE_FOLDER = "folder exists"
 RULE_FILE = "file present"
-RULE_READABLE = "readable UTF-8 CSV"
+RULE_READABLE = "readable CSV text (UTF-8, or UTF-16 with its byte-order mark)"
 RULE_ONE_FILE = "one file per table"
 RULE_FORMAT = "a CSV, XPT or sas7bdat file"
 RULE_COMMAS = "fields separated by commas"
@@ -439,6 +441,8 @@ RULE_NUMBER = "a number (empty cell = missing)"
 RULE_FINITE = "a finite number"
 RULE_INTEGER = "a whole number"
 RULE_MIN_ROWS = "at least one data row"
+RULE_NO_SPACES = "text without spaces around it (SAS padding aside)"
+RULE_TEXT = "stored as text, not as numeric codes"
 RULE_ARMCD = "ARMCD matches ARM (" + ", ".join(f"{a} -> {c}" for a, c in ARM_CODES.items()) + ")"
 RULE_IN_ADSL = "USUBJID in adsl"
 RULE_ALL_ARMS = "every arm randomised: " + ", ".join(ARMS)
@@ -505,6 +509,10 @@ def rules(table: Table) -> list[tuple[str, str]]:
             out += [(col.name, RULE_NUMBER), (col.name, RULE_FINITE)]
         if col.kind == "integer":
             out.append((col.name, RULE_INTEGER))
+        if col.kind == "text":
+            out.append((col.name, RULE_NO_SPACES))
+        if col.kind == "text" and col.allowed is not None:
+            out.append((col.name, RULE_TEXT))
         if col.allowed is not None:
             out.append((col.name, allowed_rule(col)))
         if col.minimum is not None or col.maximum is not None:
@@ -589,7 +597,7 @@ SAS_MISSING_ATTR = "missing_shown_as"
 """DataFrame.attrs key: how a missing cell is named in messages (set for SAS files)."""
 
 FORMATS: dict[str, str] = {
-    ".csv": "CSV (UTF-8, comma separated)",
+    ".csv": "CSV (UTF-8, or UTF-16 with its byte-order mark; comma separated)",
     ".xpt": "SAS transport file (XPORT version 5 or 8)",
     ".sas7bdat": "SAS dataset",
 }
@@ -656,8 +664,53 @@ def _normalise_names(name: str, header: list[str], header_row: int | None) -> li
     return out
 
 
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    # UTF-32 first: its little-endian mark starts with the UTF-16 one.
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+"""Byte-order marks that name a file's encoding beyond doubt (Excel's "Unicode Text" and
+Windows tools write UTF-16 with one); the codec reads the mark and the byte order from it."""
+
+SAVE_AS_CSV = 'save the file as UTF-8 comma-separated CSV, in Excel "CSV UTF-8 (Comma delimited)"'
+"""How to re-export, in every message about the shape of a CSV file."""
+
+
+def _unreadable(path: Path, line: int, got: str) -> DataValidationError:
+    return DataValidationError(str(path), [Problem(path.name, None, line, RULE_READABLE, got)])
+
+
+def _nul_problem(path: Path, raw: bytes) -> DataValidationError:
+    """A NUL byte: UTF-16 written without its byte-order mark, or not a text file at all.
+
+    UTF-16 without a mark is refused rather than guessed: the byte order would be a guess.
+    """
+    at = raw.index(b"\x00")
+    head = raw[:200]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) >= len(head) // 4:
+        order = "big-endian" if even > odd else "little-endian"
+        got = f"NUL bytes: the file looks like UTF-16 ({order}) without a byte-order mark; "
+        return _unreadable(path, 1, got + SAVE_AS_CSV)
+    line = raw[:at].count(b"\n") + 1
+    return _unreadable(path, line, f"a NUL byte (0x00) at byte {at}: not a text file")
+
+
 def _decode(path: Path) -> str:
     raw = path.read_bytes()
+    for bom, codec, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as err:
+                line = raw[: err.start].decode(codec, errors="replace").count("\n") + 1
+                got = f"not valid {name} after its byte-order mark ({err.reason}); {SAVE_AS_CSV}"
+                raise _unreadable(path, line, got) from err
+    # UTF-8 allows NUL, but no spreadsheet writes it: it comes from UTF-16 without a mark.
+    if b"\x00" in raw:
+        raise _nul_problem(path, raw)
     try:
         # utf-8-sig: files saved by spreadsheet programs often start with a byte-order mark.
         return raw.decode("utf-8-sig")
@@ -668,9 +721,32 @@ def _decode(path: Path) -> str:
             f"byte 0x{byte:02x} is not UTF-8 (the file is probably Latin-1 or Windows-1252: "
             "save it as UTF-8)"
         )
-        raise DataValidationError(
-            str(path), [Problem(path.name, None, line, RULE_READABLE, got)]
-        ) from err
+        raise _unreadable(path, line, got) from err
+
+
+_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+_SEP_HINT = re.compile(r'"?sep=(.)"?\1*', re.IGNORECASE)
+"""Excel's first-line hint naming the separator (``sep=,``), with the padding some tools add."""
+
+
+def _drop_sep_hint(path: Path, text: str) -> str:
+    """The text without Excel's ``sep=`` line, kept as a blank line so rows stay file lines.
+
+    ``sep=,`` only confirms the format and is skipped; any other separator is refused like
+    a file separated by it (a semicolon usually means decimal commas too).
+    """
+    first, newline, rest = text.partition("\n")
+    hint = _SEP_HINT.fullmatch(first.rstrip("\r"))
+    if hint is None:
+        return text
+    sep = hint.group(1)
+    if sep != ",":
+        what = _SEPARATORS.get(sep, json.dumps(sep))
+        line = json.dumps(first.rstrip())
+        got = f"a first line {line} declaring fields separated by {what} ({SAVE_AS_CSV})"
+        raise DataValidationError(str(path), [Problem(path.name, None, 1, RULE_COMMAS, got)])
+    return newline + rest
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:
@@ -681,11 +757,12 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     name = path.name
-    text = _decode(path)
+    text = _drop_sep_hint(path, _decode(path))
     records: list[list[str]] = []
     rows: list[int] = []
     problems: list[Problem] = []
     header: list[str] | None = None
+    header_row = 1
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         line = 0
@@ -695,7 +772,7 @@ def read_csv_table(path: Path) -> pd.DataFrame:
             if not record or all(not f.strip() for f in record):
                 continue
             if header is None:
-                header = record
+                header, header_row = record, start
                 continue
             if len(record) != len(header):
                 got = f"{len(record)} (header has {len(header)})"
@@ -710,17 +787,19 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     if header is None:
         raise DataValidationError(str(path), [Problem(name, None, 1, RULE_HEADER, "an empty file")])
     if len(header) == 1:
-        for sep, what in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
-            if sep in header[0]:
-                got = f"fields separated by {what} (save the file as comma-separated CSV)"
-                raise DataValidationError(str(path), [Problem(name, None, 1, RULE_COMMAS, got)])
-    header = _normalise_names(name, header, 1)
+        for sep, what in _SEPARATORS.items():
+            if sep != "," and sep in header[0]:
+                got = f"fields separated by {what} ({SAVE_AS_CSV})"
+                raise DataValidationError(
+                    str(path), [Problem(name, None, header_row, RULE_COMMAS, got)]
+                )
+    header = _normalise_names(name, header, header_row)
     if problems:
         raise DataValidationError(str(path), problems)
     df = pd.DataFrame(records, columns=header, dtype=object)
     if not records:
         df = pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
-    df.attrs.update({ROWS_ATTR: tuple(rows), FILE_ATTR: name, HEADER_ROW_ATTR: 1})
+    df.attrs.update({ROWS_ATTR: tuple(rows), FILE_ATTR: name, HEADER_ROW_ATTR: header_row})
     return df
 
 
@@ -865,6 +944,56 @@ def _did_you_mean(value: object, allowed: Iterable[object]) -> str:
     return f" (did you mean {json.dumps(near[0])}?)" if near else ""
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _as_text(value: object) -> str:
+    """A cell of a text column as text; a number as SAS prints it (1001, never "1001.0").
+
+    A SAS numeric USUBJID of 1001 is the subject a CSV calls "1001": written without the
+    decimals a float would add, the two tables match instead of losing every subject.
+    """
+    if isinstance(value, str):
+        return value
+    if _is_number(value):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer():
+            return str(int(number))
+        return repr(number)
+    return str(value)
+
+
+_EDGE_SPACES = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width characters that str.isspace() misses but that hide at the edge of a cell."""
+
+_CONTROL_NAMES = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+
+
+_SPACES_AROUND = re.compile(rf"^[\s{_EDGE_SPACES}]+|[\s{_EDGE_SPACES}]+$")
+
+
+def _strip_spaces(text: str) -> str:
+    return _SPACES_AROUND.sub("", text)
+
+
+def _char_name(char: str) -> str:
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
+    return f"{name} U+{ord(char):04X}".strip()
+
+
+def _spaces_note(text: str, stripped: str) -> str:
+    """Which invisible characters surround ``text`` (named: U+00A0 looks like a space)."""
+    if not stripped:
+        return "only " + ", ".join(sorted({_char_name(c) for c in text}))
+    parts = []
+    if not text.startswith(stripped):
+        parts.append(f"starts with {_char_name(text[0])}")
+    if not text.endswith(stripped):
+        parts.append(f"ends with {_char_name(text[-1])}")
+    return " and ".join(parts)
+
+
 def _is_missing(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
@@ -900,6 +1029,8 @@ class _Checker:
         self.missing_as = str(df.attrs.get(SAS_MISSING_ATTR, "an empty cell"))
         self.cols: dict[str, _Col] = {}
         self.raw: dict[str, np.ndarray] = {}
+        self.stored_as_numbers: set[str] = set()
+        """Text columns whose file stored numbers (a SAS numeric variable)."""
         self.ids = np.full(n, "", dtype=object)
 
     def add(self, column: str | None, i: int | None, rule: str, got: str) -> None:
@@ -969,8 +1100,14 @@ class _Checker:
                     self.add(col.name, int(i), RULE_INTEGER, _show(raw[i]))
         else:
             values = np.array(
-                ["" if missing[i] else str(v) for i, v in enumerate(raw)], dtype=object
+                ["" if missing[i] else _as_text(v) for i, v in enumerate(raw)], dtype=object
             )
+            numeric = ~missing & np.fromiter((_is_number(v) for v in raw), bool, n)
+            if numeric.any():
+                self.stored_as_numbers.add(col.name)
+                if col.allowed is not None:
+                    self._refuse_codes(col, raw, numeric, bad)
+            self._check_spaces(col, values, missing | bad, bad)
         if not col.nullable:
             for i in np.flatnonzero(missing):
                 bad[i] = True
@@ -991,6 +1128,52 @@ class _Checker:
                     bad[i] = True
                     self.add(col.name, int(i), range_rule(col), _show(raw[i]))
         return _Col(values, missing, bad)
+
+    def _refuse_codes(
+        self, col: Column, raw: np.ndarray, numeric: np.ndarray, bad: np.ndarray
+    ) -> None:
+        """One problem for a coded column stored as numbers: the codes cannot be mapped.
+
+        SAS keeps the labels of coded values (1 = "IL-2") in a format catalogue that an XPT
+        or sas7bdat file does not carry, so which number is which arm is not for the book
+        to guess; one problem per column, not per row, because every row is wrong the same way.
+        """
+        idx = np.flatnonzero(numeric)
+        bad[idx] = True
+        counts: dict[float, int] = {}
+        for i in idx:
+            counts[float(raw[i])] = counts.get(float(raw[i]), 0) + 1
+        shown = [f"{_fmt(v)} ({k} row{'s' if k != 1 else ''})" for v, k in sorted(counts.items())]
+        if len(shown) > 10:
+            shown = [*shown[:10], f"... {len(shown) - 10} more values"]
+        expected = ", ".join(_fmt(a) for a in col.allowed or ())
+        got = (
+            f"numbers {', '.join(shown)} where text {expected} is expected: a numeric SAS "
+            "variable holds codes whose labels are in a format catalogue the file does not "
+            f"carry; export {col.name} as its formatted text values"
+        )
+        self.add(col.name, int(idx[0]), RULE_TEXT, got)
+
+    def _check_spaces(
+        self, col: Column, values: np.ndarray, skip: np.ndarray, bad: np.ndarray
+    ) -> None:
+        """Refuse text with spaces around it, named, rather than let it mismatch.
+
+        "IL-2\u00a0" (a no-break space, from a copy-paste) looks like "IL-2" but matches
+        nothing: as a USUBJID it loses the subject's rows, as an EVNTDESC its events. SAS
+        padding (trailing blanks) is already gone; a CSV cell is refused like a SAS value
+        with a leading blank, because which spaces are data is not for the book to guess.
+        """
+        for i in np.flatnonzero(~skip):
+            text = values[i]
+            stripped = _strip_spaces(text)
+            if stripped == text:
+                continue
+            bad[i] = True
+            note = _spaces_note(text, stripped)
+            if stripped and col.allowed is not None and stripped in col.allowed:
+                note += f"; did you mean {json.dumps(stripped)}?"
+            self.add(col.name, int(i), RULE_NO_SPACES, f"{_show(text)} ({note})")
 
     def _check_param_ranges(self) -> None:
         param = self.cols.get("PARAMCD")
@@ -1053,10 +1236,20 @@ def _check_armcd(adsl: _Checker) -> None:
             )
 
 
-def _check_in_adsl(check: _Checker, subjects: set[str]) -> None:
+def _check_in_adsl(check: _Checker, subjects: set[str], adsl: _Checker) -> None:
     ids = check.cols.get("USUBJID")
     if ids is None:
         return
+    # Numbers and text match when written alike (1001 and "1001"); when they do not, say that
+    # the two files store USUBJID differently, the likely reason ("01001", "1001.0").
+    here, there = ("USUBJID" in t.stored_as_numbers for t in (check, adsl))
+    why = ""
+    if here != there:
+        numeric, text = (check.file, adsl.file) if here else (adsl.file, check.file)
+        why = (
+            f"; USUBJID is stored as numbers in {numeric} but as text in {text}, "
+            "and a number matches only text written like it (1001, not 01001 or 1001.0)"
+        )
     strays: dict[str, list[int]] = {}
     for i in np.flatnonzero(ids.ok):
         if ids.values[i] not in subjects:
@@ -1064,7 +1257,8 @@ def _check_in_adsl(check: _Checker, subjects: set[str]) -> None:
     # One problem per stray subject (not per row), so one missing patient cannot flood the list.
     for subject, idx in strays.items():
         more = f" (and {len(idx) - 1} more rows)" if len(idx) > 1 else ""
-        check.add("USUBJID", idx[0], RULE_IN_ADSL, f"{_show(subject)}, absent from adsl{more}")
+        got = f"{_show(subject)}, absent from adsl{more}{why}"
+        check.add("USUBJID", idx[0], RULE_IN_ADSL, got)
 
 
 def _check_required_params(adtte: _Checker, adsl: _Checker) -> None:
@@ -1288,7 +1482,7 @@ def _validate(
             subjects = {str(v) for v in ids.values[ids.ok]}
             for name in (ADLB.name, ADTTE.name, ADAE.name):
                 if name in checks:
-                    _check_in_adsl(checks[name], subjects)
+                    _check_in_adsl(checks[name], subjects, adsl)
             if ADTTE.name in checks:
                 _check_required_params(checks[ADTTE.name], adsl)
     if ADLB.name in checks:
