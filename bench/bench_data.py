@@ -1,4 +1,5 @@
-"""Time `make data` step by step (forensic, calibration, downstream data) against its budget.
+"""Time `make data` step by step (forensic, priors, calibration, downstream data, ensemble,
+operating characteristics) against its budget.
 
 Runs each step as `make data` does (`python -m anrs119 ...`), in this checkout, so it rewrites
 the committed data files; run it on a clean tree and inspect `git diff` afterwards.
@@ -11,7 +12,15 @@ import sys
 import time
 
 BUDGET_SECONDS = 10 * 60.0
-STEPS: tuple[tuple[str, ...], ...] = (("forensic",), ("calibrate",), ("data",))
+STEPS: tuple[tuple[str, ...], ...] = (
+    ("forensic",),
+    ("priors",),
+    ("calibrate",),
+    ("data",),
+    ("ensemble",),
+    ("operating",),
+)
+"""The steps of `make data`, in its order (Makefile)."""
 
 
 def main() -> None:
