@@ -44,7 +44,8 @@ def ranges_figure(table: pd.DataFrame) -> BookFigure:
     ax.axvline(0.0, color="#cccccc", lw=0.8)
     ax.axvline(1.0, color="#cccccc", lw=0.8)
     ax.set_xlim(min(-0.1, float(np.nanmin(lo)) - 0.05), max(1.1, float(np.nanmax(hi)) + 0.05))
-    ax.legend(loc="outside upper center", ncols=2, fontsize="x-small")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
+               fontsize="x-small")  # fmt: skip
     fig.alt_text = (
         f"{n} rows, one per quantity the paper does not report. A grey band spans each "
         "quantity's 95% range among unconditioned posterior-predictive trials, rescaled to run "
@@ -110,7 +111,8 @@ def typicality_figure(table: pd.DataFrame) -> BookFigure:
                                                     strict=True)], fontsize="x-small")  # fmt: skip
     ax.set_xlabel("% of reconstructions in the outer 5% of their draw's unconditioned trials")
     ax.set_xlim(0, max(10.0, math.ceil(float((100 * rows["tail_share"]).max()) / 10) * 10))
-    ax.legend(loc="outside upper center", ncols=2, fontsize="x-small")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
+               fontsize="x-small")  # fmt: skip
     fig.alt_text = (
         f"Horizontal stacked bars, one per quantity ({n}): the share of reconstructions below the "
         "2.5th percentile (light) and above the 97.5th percentile (dark) of the unconditioned "
@@ -122,14 +124,17 @@ def typicality_figure(table: pd.DataFrame) -> BookFigure:
 
 
 def _num(x: float, digits: int) -> str:
-    return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
+    """``digits`` decimals; a negative ``digits``: that many significant digits (P values)."""
+    if not math.isfinite(x):
+        return "-"
+    return f"{x:.{-digits}g}" if digits < 0 else f"{x:.{digits}f}"
 
 
 def _digits(quantity: str) -> int:
     if quantity.startswith(("hr_", "baseline_vl")):
         return 2
     if quantity.startswith("logrank"):
-        return 3
+        return -2
     return 0 if quantity.startswith(("aids", "death", "grade34", "n_lowvl")) else 1
 
 
