@@ -298,10 +298,7 @@ def build_ensemble(
     exact_seen = np.cumsum([r.row["exact"] for r in results])
     last = int(np.searchsorted(exact_seen, n)) + 1  # keep draws up to the n-th exact one
     kept = results[:last]
-    table = pd.DataFrame([r.row for r in kept])
-    table["draw"] = table["draw"].astype(int)
-    table["exact"] = table["exact"].astype(bool)
-    table["restarts"] = table["restarts"].astype(int)
+    table = ensemble_table([r.row for r in kept])
     weeks = visit_weeks(float(base["subgroup_week"])) if visits is None else visits
     cd4 = trajectory_summary(
         np.stack([r.recon_cd4 for r in kept if r.row["exact"]]),
@@ -309,6 +306,17 @@ def build_ensemble(
         weeks,
     )
     return Ensemble(table, cd4)
+
+
+def ensemble_table(rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
+    """The rows of :func:`run_draw` as the stored table: typed, floats to 6 decimals."""
+    table = pd.DataFrame(list(rows))
+    table["draw"] = table["draw"].astype(int)
+    table["exact"] = table["exact"].astype(bool)
+    table["restarts"] = table["restarts"].astype(int)
+    num = table.select_dtypes("float").columns
+    table[num] = table[num].round(6)
+    return table
 
 
 TRAJECTORY_QUANTILES: tuple[float, ...] = (2.5, 25.0, 50.0, 75.0, 97.5)
@@ -335,11 +343,8 @@ def trajectory_summary(recon: np.ndarray, reference: np.ndarray, weeks: np.ndarr
 def write_ensemble(ens: Ensemble, folder: Path = MODEL_DIR) -> list[Path]:
     from anrs119.model.realize import write_csv
 
-    table = ens.table.copy()
-    num = table.select_dtypes("float").columns
-    table[num] = table[num].round(6)
     return [
-        write_csv(table, folder / ENSEMBLE_FILE.name),
+        write_csv(ens.table, folder / ENSEMBLE_FILE.name),
         write_csv(ens.cd4, folder / TRAJECTORY_FILE.name),
     ]
 
