@@ -9,8 +9,9 @@ from anrs119.data import Dataset, load_dataset
 SYNTHETIC_HEADLINE = "Synthetic data, not real patients."
 SYNTHETIC_TEXT = (
     "Every patient-level result in this book is computed from a synthetic reconstruction of the "
-    "ANRS 119 trial, drawn from a documented model whose parameters combine literature priors "
-    "with the published summaries. The real patient data are not public."
+    "ANRS 119 trial: patients drawn from a documented model (literature priors updated by the "
+    "published summaries), chosen so that the published numbers come out exactly. The real "
+    "patient data are not public."
 )
 
 
