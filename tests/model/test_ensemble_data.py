@@ -89,3 +89,27 @@ def test_typicality_flags_a_shifted_quantity_and_not_a_uniform_one() -> None:
     typ = ens.typicality(pd.DataFrame(rows)).set_index("quantity")
     assert typ.loc["hr_primary_w96", "p_tails"] < 1e-6
     assert (typ.drop(index="hr_primary_w96")["p_tails"] > 1e-4).all()
+
+
+@pytest.mark.slow
+def test_the_ensemble_runs_on_a_dask_cluster_with_the_same_result(monkeypatch) -> None:
+    """ANRS119_DASK_SCHEDULER sends the reconstructions to a cluster; each draw carries its
+    seed, so the table is the one local processes give."""
+    from distributed import LocalCluster
+
+    from anrs119.parallel import SCHEDULER_ENV, WORKERS_ENV
+
+    base = base_values(load_priors())
+    draws = ens.ensemble_draws(load_posterior(), 4)
+    draws = {k: v for k, v in draws.items() if k in FREE_PARAMETERS}
+
+    def run() -> pd.DataFrame:
+        return ens.build_ensemble(base, draws, 1, reference=5, task_draws=1, progress=False).table
+
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    local = run()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
+        monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+        on_dask = run()
+    pd.testing.assert_frame_equal(local, on_dask)
