@@ -87,6 +87,46 @@ QUANTITIES: dict[str, str] = {
 }
 """What the paper does not report, computed the same way on every trial (name: description)."""
 
+SHORT: dict[str, str] = {
+    "hr_primary_w96": "hazard ratio, week 96",
+    "logrank_p_primary_w96": "log-rank P, week 96",
+    **{
+        f"km_free_w{w}_{arm}": f"KM % free at week {w}, {label}"
+        for w in (48, 96, 150)
+        for arm, label in (("il2", "IL-2"), ("control", "control"))
+    },
+    **{
+        f"art_{q}_{arm}": f"time to ART, {text}, {label}"
+        for q, text in (("q25", "25th percentile"), ("median", "median"), ("q75", "75th pct."))
+        for arm, label in (("il2", "IL-2"), ("control", "control"))
+    },
+    **{
+        f"{key}_w96_{arm}": f"{text} by week 96, {label}"
+        for key, text in (
+            ("aids", "AIDS events"),
+            ("death", "deaths"),
+            ("grade34", "grade 3-4 AEs"),
+        )
+        for arm, label in (("il2", "IL-2"), ("control", "control"))
+    },
+    "n_lowvl_il2": "low-VL subgroup size, IL-2",
+    "n_lowvl_control": "low-VL subgroup size, control",
+    "baseline_cd4_il2": "baseline CD4, IL-2",
+    "baseline_cd4_control": "baseline CD4, control",
+    "baseline_vl_il2": "baseline viral load, IL-2",
+    "baseline_vl_control": "baseline viral load, control",
+    "cd4_change_w96_il2:policy": "CD4 change, treatment policy, IL-2",
+    "cd4_change_w96_control:policy": "CD4 change, treatment policy, control",
+    "cd4_change_w96_il2:pre_art_locf": "CD4 change, last before ART, IL-2",
+    "cd4_change_w96_control:pre_art_locf": "CD4 change, last before ART, control",
+    "lowvl_free_w150_il2:crude": "low VL: crude % free at week 150, IL-2",
+    "lowvl_free_w150_control:crude": "low VL: crude % free at week 150, control",
+    "lowvl_art_deferral:median": "low VL: deferral, medians",
+    "lowvl_art_deferral:rmst": "low VL: deferral, restricted means",
+    "lowvl_art_deferral:exp_median": "low VL: deferral, exponential medians",
+}
+"""Short names of the quantities for figures and lists."""
+
 
 def unpublished(tr: Trials, p: Mapping[str, float], grade34: np.ndarray) -> dict[str, np.ndarray]:
     """The quantities of :data:`QUANTITIES` per replicate of ``tr`` (``grade34``: (R, 2) counts
@@ -444,6 +484,7 @@ def leaves_open(table: pd.DataFrame) -> pd.DataFrame:
             {
                 "quantity": q,
                 "description": text,
+                "label": SHORT[q],
                 "group": group_of(q),
                 "median": r_med,
                 "low95": r_lo,
@@ -480,6 +521,7 @@ def typicality(table: pd.DataFrame) -> pd.DataFrame:
             {
                 "quantity": q,
                 "description": text,
+                "label": SHORT[q],
                 "group": group_of(q),
                 "n": int(pct.size),
                 "median_percentile": float(np.median(pct)) if pct.size else math.nan,
@@ -497,7 +539,7 @@ def typicality(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _names(frame: pd.DataFrame) -> str:
-    items = [d for d in frame["description"]]
+    items = list(frame["label"])
     if not items:
         return "none"
     return "; ".join(items)

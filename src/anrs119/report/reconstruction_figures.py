@@ -25,7 +25,7 @@ def ranges_figure(table: pd.DataFrame) -> BookFigure:
     axis: a short bar is a quantity the paper pins down, a bar off-centre one it moves."""
     rows = table[np.isfinite(table["width_ratio"])].reset_index(drop=True)
     n = len(rows)
-    fig = BookFigure(figsize=(9.0, 0.32 * n + 1.4), layout="constrained")
+    fig = BookFigure(figsize=(7.5, 0.3 * n + 1.5), layout="constrained")
     ax = fig.subplots()
     y = np.arange(n)[::-1]
     span = rows["unconditioned_high95"] - rows["unconditioned_low95"]
@@ -38,9 +38,9 @@ def ranges_figure(table: pd.DataFrame) -> BookFigure:
     ax.plot(ref_mid, y, "|", color="#555555", ms=10, label="unconditioned median")
     ax.hlines(y, lo, hi, color=RECON_COLOUR, lw=2.6, label="reconstructions: 95% range")
     ax.plot(mid, y, "o", color=RECON_COLOUR, ms=4, label="reconstructions: median")
-    ax.set_yticks(y, [_label(q, d) for q, d in zip(rows["quantity"], rows["description"],
-                                                    strict=True)], fontsize="x-small")  # fmt: skip
-    ax.set_xlabel("position within the unconditioned 95% range (0 = 2.5th, 1 = 97.5th percentile)")
+    ax.set_yticks(y, list(rows["label"]), fontsize="small")
+    ax.set_xlabel("position in the unconditioned 95% range (0 = 2.5th, 1 = 97.5th percentile)",
+                  fontsize="small")  # fmt: skip
     ax.axvline(0.0, color="#cccccc", lw=0.8)
     ax.axvline(1.0, color="#cccccc", lw=0.8)
     ax.set_xlim(min(-0.1, float(np.nanmin(lo)) - 0.05), max(1.1, float(np.nanmax(hi)) + 0.05))
@@ -76,7 +76,8 @@ def trajectories_figure(cd4: pd.DataFrame) -> BookFigure:
         ax.set_xlabel("week")
     axes[0].set_ylabel("median CD4 of the patients seen (cells/µL)")
     handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="x-small")
+    labels = [label.replace("reconstruction", "reconstructions (arm colour)") for label in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize="x-small")
     fig.alt_text = (
         "Two panels, IL-2 and control: the median CD4 count of the patients seen at each visit "
         "from week 0 to week 150. A coloured band and line show the 95% range and median across "
@@ -93,7 +94,7 @@ def typicality_figure(table: pd.DataFrame) -> BookFigure:
 
     rows = table[table["n"] > 0].reset_index(drop=True)
     n = len(rows)
-    fig = BookFigure(figsize=(9.0, 0.3 * n + 1.4), layout="constrained")
+    fig = BookFigure(figsize=(7.5, 0.28 * n + 1.5), layout="constrained")
     ax = fig.subplots()
     y = np.arange(n)[::-1]
     size = int(rows["n"].max())
@@ -107,9 +108,9 @@ def typicality_figure(table: pd.DataFrame) -> BookFigure:
     ax.axvline(5.0, color=OKABE_ITO["black"], lw=1.0, ls="--", label="5% expected")
     ax.axvline(100 * limit, color=OKABE_ITO["black"], lw=0.8, ls=":",
                label="99% binomial limit")  # fmt: skip
-    ax.set_yticks(y, [_label(q, d) for q, d in zip(rows["quantity"], rows["description"],
-                                                    strict=True)], fontsize="x-small")  # fmt: skip
-    ax.set_xlabel("% of reconstructions in the outer 5% of their draw's unconditioned trials")
+    ax.set_yticks(y, list(rows["label"]), fontsize="small")
+    ax.set_xlabel("% of reconstructions in the outer 5% of their draw's unconditioned trials",
+                  fontsize="small")  # fmt: skip
     ax.set_xlim(0, max(10.0, math.ceil(float((100 * rows["tail_share"]).max()) / 10) * 10))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
                fontsize="x-small")  # fmt: skip
@@ -149,9 +150,13 @@ def ranges_table(table: pd.DataFrame) -> pd.DataFrame:
             f"{_num(r['unconditioned_median'], d)} ({_num(r['unconditioned_low95'], d)} to "
             f"{_num(r['unconditioned_high95'], d)})"
         )
-        if nr > 0:
+        if nr >= 1.0:
+            recon = "not reached by week 150"
+        elif nr > 0:
             recon += f"; not reached in {100 * nr:.0f}%"
-        if r["unconditioned_not_reached"] > 0:
+        if r["unconditioned_not_reached"] >= 1.0:
+            unc = "not reached by week 150"
+        elif r["unconditioned_not_reached"] > 0:
             unc += f"; not reached in {100 * r['unconditioned_not_reached']:.0f}%"
         rows.append(
             {
@@ -170,7 +175,7 @@ def typicality_table(table: pd.DataFrame) -> pd.DataFrame:
     for _, r in table.iterrows():
         rows.append(
             {
-                "Quantity": _label(r["quantity"], r["description"]),
+                "Quantity": r["label"],
                 "Median percentile": _num(r["median_percentile"], 0),
                 "Below 2.5th": f"{r['below']} of {r['n']}",
                 "Above 97.5th": f"{r['above']} of {r['n']}",
