@@ -190,7 +190,7 @@ def survival_sample(draw, min_size: int = 1, max_size: int = 40):
     return np.array(times, dtype=float) / 10.0, np.array(events, dtype=np.bool_)
 
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
