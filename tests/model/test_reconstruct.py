@@ -540,12 +540,6 @@ def test_background_adverse_events_start_within_follow_up(pool):
     assert (onset <= realize._ceil1(end[bg["PATIENT"].to_numpy()])).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (realize.pool_adverse_events): an IL-2 reaction may start after the patient's "
-    "last visit: a cycle given on the last visit day (cycles <= end) gets onsets up to 4 days "
-    "later, although the code says 'events reported up to the last visit'",
-)
 def test_il2_reactions_start_within_follow_up(pool):
     tr, ae = pool.trials, pool.adae
     end = np.minimum(tr.t_last[0], tr.t_death[0])

@@ -101,6 +101,8 @@ def pool_adverse_events(
     occurs = given[..., None] & (rng.random(shape) < probs)
     grade = rng.choice(3, size=shape, p=IL2_REACTION_GRADES) + 1
     onset = cycles[None, :, None] + rng.integers(0, 5, size=shape) / 7.0
+    # a reaction in the days after the last visit is never reported: the patient was not seen
+    occurs &= onset <= end[:, None, None]
     who, cyc, what = np.nonzero(occurs)
     reactions = pd.DataFrame(
         {
