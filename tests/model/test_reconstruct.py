@@ -32,6 +32,7 @@ from anrs119.model.realize import (
     write_reconstruction,
 )
 from anrs119.model.reconstruct import (
+    VALUE_NAMES,
     Reconstruction,
     _km_at,
     _km_quantile,
@@ -54,18 +55,7 @@ PER_ARM = 400
 POOL_SEED = 1
 SEARCH_SEED = 1
 
-KERNEL_CLAIMS = (
-    "cd4_change_w96_il2",
-    "cd4_change_w96_control",
-    "cd4_change_w96_p",
-    "vl_change_w96_il2",
-    "vl_change_w96_control",
-    "vl_change_w96_p",
-    "lowvl_free_w150_il2",
-    "lowvl_free_w150_control",
-    "lowvl_free_w150_p",
-    "lowvl_art_deferral",
-)
+KERNEL_CLAIMS = VALUE_NAMES[:10]
 """The numeric claims the kernel computes (the week-96 proportions are fixed by the strata)."""
 
 SAFETY = {
