@@ -32,12 +32,18 @@ from anrs119.model.simulate import (
     visit_weeks,
 )
 from anrs119.model.summaries import (
+    CHANGE_READING,
+    DEFERRAL_READING,
     ceil_tenth,
     change_readings,
     composite,
     time_to_art,
     truncate,
 )
+
+DEFERRAL_QUANTILES: dict[str, float] = {"q25": 0.25, "median": 0.5}
+"""The quantile readings of the deferral the kernel can search for (the book's is DEFERRAL_READING;
+a restricted-mean or parametric reading would need its own kernel code)."""
 
 __all__ = [
     "POOL_PER_ARM",
@@ -66,8 +72,6 @@ reached every target after them is a failure, recorded as such (never a nearly-e
 
 RESTARTS: int = 2
 """Fresh starting trials tried from the same pool before a reconstruction is declared failed."""
-
-SAFETY_WEEK: float = 96.0
 
 # ---------------------------------------------------------------- the targets
 
@@ -111,6 +115,7 @@ class Claims:
                 *self.deferral,
                 self.subgroup_week,
                 self.primary_week,
+                DEFERRAL_QUANTILES[DEFERRAL_READING],
             ]
         )
 
@@ -229,13 +234,14 @@ def make_pool(
     week = float(p["primary_week"])
     prim = composite(t)
     event96 = (prim.event & (prim.time <= week))[0]
-    dc, dv, inc = change_readings(t)["off_art"]
+    dc, dv, inc = change_readings(t)[CHANGE_READING]
     art = time_to_art(t)
     seen_until = np.minimum(t.t_last, week)[0]
     rng = np.random.default_rng([seed, replicate, 1])
     adae = pool_adverse_events(tr, p, rng)
     g34 = np.zeros(il2.size, dtype=bool)
-    hit = adae[adae["AETOXGR"].isin([3, 4]) & (adae["ASTWK"] <= SAFETY_WEEK)]["PATIENT"]
+    # safety events are counted through the primary analysis period, as the book counts them
+    hit = adae[adae["AETOXGR"].isin([3, 4]) & (adae["ASTWK"] <= week)]["PATIENT"]
     g34[hit.to_numpy()] = True
     return Pool(
         trials=tr,
@@ -459,8 +465,8 @@ def _evaluate(sel, n1, f, ff, t, sizes_ok, similar_ok, limit, out, wf, wb):
     pe2, ae2 = wb[2, : lo[1]], wb[3, : lo[1]]
     out[6] = 100.0 * _km_at(pt1, pe1, t[18]) if lo[0] else np.nan
     out[7] = 100.0 * _km_at(pt2, pe2, t[18]) if lo[1] else np.nan
-    q1 = _km_quantile(at1, ae1, 0.25) if lo[0] else np.nan
-    q2 = _km_quantile(at2, ae2, 0.25) if lo[1] else np.nan
+    q1 = _km_quantile(at1, ae1, t[20]) if lo[0] else np.nan
+    q2 = _km_quantile(at2, ae2, t[20]) if lo[1] else np.nan
     out[9] = q1 - q2 if np.isfinite(q1) and np.isfinite(q2) else np.nan
     cost += _miss(out[6], t[11], t[12], 3.0) + _miss(out[7], t[13], t[14], 3.0)
     cost += _miss(out[9], t[16], t[17], 10.0)
