@@ -9,8 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := --warningiserror --nitpick --keep-going
-# Both test runs use the machine's two cores (pytest-xdist); the site tests are dealt out by file,
-# so the whole-book rebuild from ANRS119_DATA runs beside the browser and notebook tests.
+# Both test runs use the machine's two cores (pytest-xdist). The site tests that share a costly
+# set-up stay together (tests/site/conftest.py), the notebook runs are dealt out one by one.
 # Folders of _build that hold executed results; `make test` removes them to execute from scratch.
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
 
@@ -39,7 +39,7 @@ test: $(STAMP) browser  ## lint, unit tests, a strict from-scratch build of the 
 	rm -rf $(EXECUTED)
 	$(BIN)/python -m anrs119 cache-guard
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
-	$(BIN)/python -m pytest -m site -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -m site -q -n 2 --dist loadgroup
 
 browser:  ## install Debian's chromium for the browser tests, if it is missing
 	@command -v chromium >/dev/null || { \

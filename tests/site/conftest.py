@@ -16,11 +16,20 @@ from anrs119.paths import BUILD_DIR, REPO_ROOT
 HTML_DIR = Path(os.environ.get("ANRS119_SITE_DIR") or BUILD_DIR / "html").resolve()
 
 
+EXPENSIVE_SETUP: tuple[str, ...] = ("test_browser.py", "test_own_data.py")
+"""Files whose tests share one costly set-up (every page read in three browser modes; the whole
+book rebuilt from other data): under pytest-xdist each stays on one worker (``--dist
+loadgroup``), while the other site tests, the notebook runs above all, are dealt out one by one."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        path = Path(item.fspath)
+        if here in path.parents:
             item.add_marker(pytest.mark.site)
+            if path.name in EXPENSIVE_SETUP:
+                item.add_marker(pytest.mark.xdist_group(path.stem))
 
 
 def toc_pages() -> list[str]:
