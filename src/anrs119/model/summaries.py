@@ -350,24 +350,6 @@ def mann_whitney(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return _mann_whitney_rows(np.ascontiguousarray(x, float), np.ascontiguousarray(y, float))
 
 
-@njit(cache=True, parallel=True)
-def _median_rows(values, mask):  # pragma: no cover - compiled
-    r, n = values.shape
-    out = np.empty(r)
-    for i in prange(r):
-        buf = np.empty(n)
-        m = 0
-        for j in range(n):
-            if mask[i, j] and not np.isnan(values[i, j]):
-                buf[m] = values[i, j]
-                m += 1
-        if m == 0:
-            out[i] = np.nan
-            continue
-        out[i] = np.median(buf[:m])
-    return out
-
-
 def logrank(
     tte: TimeToEvent,
     group1: np.ndarray,
@@ -398,16 +380,6 @@ def _index(visits: np.ndarray, week: float) -> int:
     if j >= visits.size or visits[j] != week:
         raise ValueError(f"week {week:g} is not a visit week")
     return j
-
-
-def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return np.where(mask, values, np.nan)
-
-
-def _median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Median of the values in ``mask`` per row (NaN if none), as numpy's nanmedian."""
-    v = np.ascontiguousarray(np.broadcast_to(values, mask.shape), dtype=float)
-    return _median_rows(v, np.ascontiguousarray(mask))
 
 
 def change_readings(
