@@ -290,12 +290,12 @@ def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -
 
 
 @njit(cache=True)
-def _mw_p(vals, grp, n, n1):  # pragma: no cover - compiled
-    """Mann-Whitney P of ``vals[:n]`` (``grp`` True for the first sample, ``n1`` of them)."""
+def _mw_p(vals, grp, order, n, n1):  # pragma: no cover - compiled
+    """Mann-Whitney P of ``vals[:n]`` (``grp`` True for the first sample, ``n1`` of them),
+    ``order`` their argsort (ties get one average rank: the sort need not be stable)."""
     n2 = n - n1
     if n1 == 0 or n2 == 0:
         return np.nan
-    order = np.argsort(vals[:n])  # ties get one average rank: the sort need not be stable
     r1 = 0.0
     tie = 0.0
     k = 0
@@ -320,6 +320,28 @@ def _mw_p(vals, grp, n, n1):  # pragma: no cover - compiled
     return min(p, 1.0)
 
 
+@njit(cache=True)
+def _arm_median(vals, grp, order, n, first, size):  # pragma: no cover - compiled
+    """Median of the values of one sample (``grp == first``, ``size`` of them) read from the
+    argsort of the pooled values: as np.median, the middle value or (low + high) / 2."""
+    if size == 0:
+        return np.nan
+    half = size >> 1
+    lo = np.nan
+    seen = 0
+    for k in range(n):
+        o = order[k]
+        if grp[o] == first:
+            if size % 2 == 1 and seen == half:
+                return vals[o]
+            if size % 2 == 0 and seen == half - 1:
+                lo = vals[o]
+            elif size % 2 == 0 and seen == half:
+                return (lo + vals[o]) / 2
+            seen += 1
+    return np.nan
+
+
 @njit(cache=True, parallel=True)
 def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
     r = x.shape[0]
@@ -340,7 +362,7 @@ def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
                 vals[n] = y[i, j]
                 grp[n] = False
                 n += 1
-        out[i] = _mw_p(vals, grp, n, n1)
+        out[i] = _mw_p(vals, grp, np.argsort(vals[:n]), n, n1)
     return out
 
 
@@ -624,38 +646,34 @@ def _claim_rows(
         counts[I_M2, i] = m2
         counts[I_F2, i] = f2
 
-        # medians and rank-sum tests of the changes, per reading (off ART, LOCF, policy)
-        buf = np.empty(n)
+        # medians and rank-sum tests of the changes, per reading (off ART, LOCF, policy): one
+        # sort of the pooled values serves both arms' medians and the test
         vals = np.empty(n)
         grp = np.empty(n, dtype=np.bool_)
+        for arm in range(2):
+            counts[I_NCH1 + arm, i] = 0
+        for j in range(n):
+            if inc[0, j]:
+                counts[I_NCH1 + (0 if il2[i, j] else 1), i] += 1
         for rd in range(3):
             src = 0 if rd != 1 else 1
             col = K_READ + N_READ * rd
             for kind in range(2):
                 d = dcs[src] if kind == 0 else dvs[src]
+                nn = 0
+                nx = 0
+                for j in range(n):
+                    if inc[rd, j] and not np.isnan(d[j]):
+                        vals[nn] = d[j]
+                        grp[nn] = il2[i, j]
+                        nn += 1
+                        nx += il2[i, j]
+                order = np.argsort(vals[:nn])  # ties hold equal values: any order will do
                 for arm in range(2):
-                    mm = 0
-                    for j in range(n):
-                        if inc[rd, j] and il2[i, j] == (arm == 0) and not np.isnan(d[j]):
-                            buf[mm] = d[j]
-                            mm += 1
-                    out[col + 2 * kind + arm, i] = np.median(buf[:mm]) if mm > 0 else np.nan
-                    if rd == 0 and kind == 0:
-                        counts[I_NCH1 + arm, i] = 0
-                        for j in range(n):
-                            if inc[rd, j] and il2[i, j] == (arm == 0):
-                                counts[I_NCH1 + arm, i] += 1
+                    size = nx if arm == 0 else nn - nx
+                    out[col + 2 * kind + arm, i] = _arm_median(vals, grp, order, nn, arm == 0, size)
                 if tests:
-                    nn = 0
-                    nx = 0
-                    for first in (True, False):
-                        for j in range(n):
-                            if inc[rd, j] and il2[i, j] == first and not np.isnan(d[j]):
-                                vals[nn] = d[j]
-                                grp[nn] = first
-                                nn += 1
-                                nx += first
-                    out[col + 4 + kind, i] = _mw_p(vals, grp, nn, nx)
+                    out[col + 4 + kind, i] = _mw_p(vals, grp, order, nn, nx)
 
         # Kaplan-Meier of the low-VL subgroup: end point free and ART free at the subgroup week
         surv = np.empty((2, v))
