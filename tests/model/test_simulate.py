@@ -288,6 +288,48 @@ def test_clinical_event_time_shortcut_is_exact(
     assert kernel._clinical_time(*args) == _walk(*args)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    e_art=st.floats(1e-3, 8.0),
+    ref=st.floats(0.0, 0.02),
+    hr_ep=st.floats(0.2, 5.0),
+    a_cd4=st.floats(-0.01, 0.05),
+    a_vl=st.floats(-0.5, 1.5),
+    c0=st.floats(200, 900),
+    slope=st.floats(-3.0, 1.0),
+    gain=st.floats(0.0, 300.0),
+    boost=st.lists(st.floats(0.0, 2.0), min_size=150, max_size=150),
+    v0=st.floats(1.7, 6.5),
+    drift=st.floats(-0.02, 0.02),
+    eff=st.floats(-0.5, 0.5),
+    switch=st.integers(0, 160),
+)
+def test_art_hazard_bound_skips_only_walks_that_cannot_end(
+    e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, gain, boost, v0, drift, eff, switch
+):
+    """Where the kernel skips the ART hazard walk, the walk (any IL-2 boost, end point known
+    from any step) never reaches the patient's budget: skipping changes no result."""
+    floor = 10.0
+    args = (e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, floor, gain, v0, drift, eff, 1.0, 150)
+    if not kernel._art_out_of_reach(*args):
+        return
+    cum = 0.0
+    for k in range(150):
+        t0 = float(k)
+        cd4 = max(c0 + slope * t0, floor) + gain * boost[k]
+        lh = 0.0
+        if cd4 < 350.0:
+            lh += a_cd4 * (350.0 - cd4)
+        v = v0 + drift * t0 + (eff if t0 > 0.0 else 0.0)
+        if v > 5.0:
+            lh += a_vl * (v - 5.0)
+        h = ref * math.exp(lh) if lh != 0.0 else ref
+        if k >= switch:
+            h *= hr_ep
+        assert cum + h < e_art
+        cum += h
+
+
 def test_clinical_event_time_inverts_a_constant_hazard():
     rate, budget = 0.01, 0.7
     t = kernel._clinical_time(rate, budget, 350.0, 0.0, 10.0, 4.0, 0.0, 0.0, 0.0, 0.0,

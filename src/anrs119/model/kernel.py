@@ -271,6 +271,40 @@ def _clinical_time(rate, budget, c0, slope, floor, v0, drift, eff, ca, cv, hr_ar
 
 
 @njit(cache=True)
+def _art_out_of_reach(e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, floor, gain, v0, drift, eff, dt,
+                      n):  # fmt: skip
+    """True if the ART hazard walk of :func:`_patient` cannot reach ``e_art`` within ``n`` steps.
+
+    An upper bound of the walk's cumulative hazard, in blocks of steps: the CD4 count without
+    the IL-2 boost (the boost only lowers the hazard) and the viral load are monotone in time,
+    so each block's log hazard is at most the sum of the two terms' larger values at the block's
+    ends; the end-point multiplier is bounded by max(1, hr). The margin covers the rounding of
+    the walk's own sum, so skipping the walk never changes a result. Needs a non-negative boost.
+    """
+    if gain < 0.0 or ref < 0.0:
+        return False
+    h0 = ref * max(1.0, hr_ep) * dt
+    acc = 0.0
+    nb = 10  # blocks: about 10 exponentials instead of one per step
+    size = max(1, (n - 1 + nb - 1) // nb)
+    k1 = 0
+    while k1 < n:
+        k2 = 0 if k1 == 0 else min(k1 + size - 1, n - 1)  # step 0 alone: no IL-2 VL effect
+        t1 = k1 * dt
+        t2 = k2 * dt
+        lo = min(max(c0 + slope * t1, floor), max(c0 + slope * t2, floor))
+        l1 = a_cd4 * (ART_CD4_REFERENCE - lo) if (a_cd4 > 0.0 and lo < ART_CD4_REFERENCE) else 0.0
+        e = eff if k1 > 0 else 0.0
+        hi = max(v0 + drift * t1 + e, v0 + drift * t2 + e)
+        l2 = a_vl * (hi - ART_VL_REFERENCE) if (a_vl > 0.0 and hi > ART_VL_REFERENCE) else 0.0
+        acc += (k2 - k1 + 1) * h0 * math.exp(l1 + l2)
+        if acc * (1.0 + 1e-6) >= e_art:
+            return False
+        k1 = k2 + 1
+    return True
+
+
+@njit(cache=True)
 def _obs(key, j, tv, pr, c0, slope, gain, bv, kw, v0, drift, eff, t_art, n_given, art_gain):
     """Measured CD4 and log10 VL at visit ``j`` (week ``tv``), off or on ART."""
     zc, zv = _normal_pair(_draw(key, S_VISIT_NOISE + j))
@@ -306,7 +340,7 @@ def _cd4_off(key, j, tv, pr, c0, slope, gain, bv, kw):
 @njit(cache=True)
 def _patient(
     seed, rep, i, pr, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, o, r,
-    cd4_obs, vl_obs, attended,
+    cd4_obs, vl_obs, attended, boost_nonneg,
 ):  # fmt: skip
     key = patient_key(seed, rep, i)
     nv = visits.size
@@ -378,7 +412,13 @@ def _patient(
     t_prev = np.inf
     cum = 0.0
     t_h = np.inf
-    for k in range(n_steps):
+    # most patients who never start ART by the horizon are recognised from a bound, and their
+    # walk (one exponential per step) is skipped; the visits are then read after the loop
+    walk = n_steps
+    if boost_nonneg and _art_out_of_reach(e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, floor,
+                                          gain, v0, drift, eff, dt, n_steps):  # fmt: skip
+        walk = 0
+    for k in range(walk):
         t0 = k * dt
         # visits up to the step's start change the state (end point known) from t0 on
         while jv < nv and visits[jv] <= t0 and t_conf == np.inf:
@@ -508,7 +548,7 @@ def _patient(
 @njit(cache=True, parallel=True)
 def run(
     seed, rep0, params, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, out,
-    cd4_obs, vl_obs, attended,
+    cd4_obs, vl_obs, attended, boost_nonneg=False,
 ):  # fmt: skip
     """Simulate every patient of every replicate (parallel over patients, deterministic)."""
     reps, n = log_meas.shape
@@ -516,4 +556,5 @@ def run(
         r = idx // n
         i = idx % n
         _patient(seed, rep0 + r, i, params[r], log_meas[r, i], il2[i], visits, cycles, bh[r],
-                 bv[r], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs, attended)  # fmt: skip
+                 bv[r], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs, attended,
+                 boost_nonneg)  # fmt: skip

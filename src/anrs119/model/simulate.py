@@ -280,6 +280,7 @@ def simulate(
         ramp, half = ramp[:1], half[:1]
     bh = _boost_table(np.arange(n_steps) * dt, cycles, ramp, half)
     bv = _boost_table(visits, cycles, ramp, half)
+    boost_nonneg = bool(np.all(bh >= 0.0))  # lets the kernel bound the ART hazard (see there)
     if bh.shape[0] != r:
         bh = np.broadcast_to(bh, (r, *bh.shape[1:]))
         bv = np.broadcast_to(bv, (r, *bv.shape[1:]))
@@ -291,7 +292,7 @@ def simulate(
     attended = np.empty(vshape, dtype=bool)
     kernel.run(
         int(seed), int(first_replicate), params, log_meas, il2, visits, cycles, bh, bv, dt,
-        n_steps, jw, full, out, cd4_obs, vl_obs, attended,
+        n_steps, jw, full, out, cd4_obs, vl_obs, attended, boost_nonneg,
     )  # fmt: skip
     o = dict(zip(kernel.OUTPUTS, out, strict=True))
     return Trials(

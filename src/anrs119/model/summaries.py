@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 from numba import njit, prange
@@ -169,31 +168,178 @@ def chi2_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray, yat
     return np.where(degenerate, 1.0, stats.chi2.sf(stat, 1))
 
 
-@lru_cache(maxsize=4096)
-def _fisher_table(a: int, b: int) -> np.ndarray:
-    """Two-sided Fisher P for every table with row sizes (a, b): indexed [e1, e1 + e2]."""
-    x = np.arange(a + 1)
-    k = np.arange(a + b + 1)
-    pmf = stats.hypergeom.pmf(x[None, :], a + b, k[:, None], a)  # (k, x)
-    out = np.empty((a + 1, a + b + 1))
-    for e1 in range(a + 1):
-        p_obs = pmf[:, e1]
-        out[e1] = np.where(pmf <= p_obs[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
-    return np.minimum(out, 1.0)
+@njit(cache=True)
+def _block_sum(a, lo, n):  # pragma: no cover - compiled
+    """numpy's sum of at most 128 contiguous values: 8 accumulators, then the rest in turn."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    m = n - n % 8
+    i = 8
+    while i < m:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise_sum(a, lo, n):  # pragma: no cover - compiled
+    """Sum of ``a[lo:lo + n]`` in numpy's order (pairwise halves of multiples of 8 down to
+    blocks of <= 128, each summed by :func:`_block_sum`).
+
+    ``ndarray.sum`` over a contiguous axis adds in this order; the compiled summaries follow
+    it step by step so that every float comes out bit for bit as the numpy code gave it.
+    The halving runs on an explicit stack: numba's on-disk cache cannot reload a recursive
+    function (the process crashes on the second run).
+    """
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    seg_lo = np.empty(128, dtype=np.int64)
+    seg_n = np.empty(128, dtype=np.int64)
+    split = np.zeros(128, dtype=np.bool_)
+    vals = np.empty(128)
+    sp = 0
+    vp = 0
+    seg_lo[0], seg_n[0] = lo, n
+    while sp >= 0:
+        m = seg_n[sp]
+        if m <= 128:
+            vals[vp] = _block_sum(a, seg_lo[sp], m)
+            vp += 1
+            sp -= 1
+        elif split[sp]:  # both halves summed: left + right
+            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
+            vp -= 1
+            split[sp] = False
+            sp -= 1
+        else:
+            split[sp] = True
+            m2 = m // 2
+            m2 -= m2 % 8
+            l0 = seg_lo[sp]
+            seg_lo[sp + 1], seg_n[sp + 1] = l0 + m2, m - m2  # right half, summed second
+            seg_lo[sp + 2], seg_n[sp + 2] = l0, m2  # left half, on top: summed first
+            split[sp + 1] = False
+            split[sp + 2] = False
+            sp += 2
+    return vals[0]
+
+
+@njit(cache=True)
+def _fisher_rows(pmf, size, col, out):  # pragma: no cover - compiled
+    """Two-sided P of each table from its hypergeometric row: the mass of the outcomes no more
+    likely than the one observed (``col``), with scipy's relative tolerance of 1e-7."""
+    for u in range(pmf.shape[0]):
+        n = size[u]
+        row = np.empty(n)
+        p_obs = pmf[u, col[u]] * (1 + 1e-7)
+        for x in range(n):
+            row[x] = pmf[u, x] if pmf[u, x] <= p_obs else 0.0
+        out[u] = min(_pairwise_sum(row, 0, n), 1.0)
 
 
 def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -> np.ndarray:
-    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact),
-    looked up in a table per pair of group sizes."""
+    """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact).
+
+    Only the hypergeometric rows of the tables that occur are computed (one scipy call for the
+    distinct (n1, n2, e1 + e2, e1)), instead of the whole table of every pair of group sizes:
+    in a predictive run most pairs of subgroup sizes occur a few times only.
+    """
     shape = np.shape(e1)
     e1, n1, e2, n2 = (
         np.broadcast_to(np.asarray(v, dtype=np.int64), shape).ravel() for v in (e1, n1, e2, n2)
     )
-    out = np.empty(e1.shape, dtype=float)
-    for key in set(zip(n1.tolist(), n2.tolist(), strict=True)):
-        sel = (n1 == key[0]) & (n2 == key[1])
-        out[sel] = _fisher_table(*key)[e1[sel], e1[sel] + e2[sel]]
-    return out.reshape(shape)
+    if e1.size == 0:
+        return np.empty(shape)
+    if np.any((e1 < 0) | (e2 < 0) | (e1 > n1) | (e2 > n2)):
+        raise ValueError("Fisher test of counts outside 0..group size")
+    big = int(max(n1.max(), n2.max())) + 1
+    if big < 30_000:
+        # one integer per table (n1, n2, e1 + e2, e1), digits in base ``big``: unique is then a
+        # 1-D sort, much faster than np.unique over the columns of a (4, R) array
+        code = ((n1 * big + n2) * (2 * big) + (e1 + e2)) * big + e1
+        codes, inverse = np.unique(code, return_inverse=True)
+        codes, x = np.divmod(codes, big)
+        codes, k = np.divmod(codes, 2 * big)
+        a, b = np.divmod(codes, big)
+    else:  # the code would overflow 64 bits
+        keys, inverse = np.unique(np.stack([n1, n2, e1 + e2, e1]), axis=1, return_inverse=True)
+        a, b, k, x = keys
+    width = int(a.max()) + 1
+    xs = np.arange(width)[None, :]
+    pmf = stats.hypergeom.pmf(xs, (a + b)[:, None], k[:, None], a[:, None])
+    p = np.empty(a.size)
+    _fisher_rows(np.ascontiguousarray(pmf), a + 1, x, p)
+    return p[inverse.ravel()].reshape(shape)
+
+
+@njit(cache=True)
+def _mw_p(vals, grp, order, n, n1):  # pragma: no cover - compiled
+    """Mann-Whitney P of ``vals[:n]`` (``grp`` True for the first sample, ``n1`` of them),
+    ``order`` their argsort (ties get one average rank: the sort need not be stable)."""
+    n2 = n - n1
+    if n1 == 0 or n2 == 0:
+        return np.nan
+    r1 = 0.0
+    tie = 0.0
+    k = 0
+    while k < n:
+        m = k
+        while m + 1 < n and vals[order[m + 1]] == vals[order[k]]:
+            m += 1
+        t = m - k + 1
+        rank = (k + m) / 2.0 + 1.0  # average rank of the tie group
+        for q in range(k, m + 1):
+            if grp[order[q]]:
+                r1 += rank
+        tie += t * t * t - t
+        k = m + 1
+    u1 = r1 - n1 * (n1 + 1) / 2.0
+    mu = n1 * n2 / 2.0
+    var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
+    if var <= 0.0:
+        return np.nan
+    z = (abs(u1 - mu) - 0.5) / math.sqrt(var)
+    p = math.erfc(max(z, 0.0) / math.sqrt(2.0))
+    return min(p, 1.0)
+
+
+@njit(cache=True)
+def _arm_median(vals, grp, order, n, first, size):  # pragma: no cover - compiled
+    """Median of the values of one sample (``grp == first``, ``size`` of them) read from the
+    argsort of the pooled values: as np.median, the middle value or (low + high) / 2."""
+    if size == 0:
+        return np.nan
+    half = size >> 1
+    lo = np.nan
+    seen = 0
+    for k in range(n):
+        o = order[k]
+        if grp[o] == first:
+            if size % 2 == 1 and seen == half:
+                return vals[o]
+            if size % 2 == 0 and seen == half - 1:
+                lo = vals[o]
+            elif size % 2 == 0 and seen == half:
+                return (lo + vals[o]) / 2
+            seen += 1
+    return np.nan
 
 
 @njit(cache=True, parallel=True)
@@ -216,34 +362,7 @@ def _mann_whitney_rows(x, y):  # pragma: no cover - compiled
                 vals[n] = y[i, j]
                 grp[n] = False
                 n += 1
-        n2 = n - n1
-        if n1 == 0 or n2 == 0:
-            out[i] = np.nan
-            continue
-        order = np.argsort(vals[:n])  # ties get one average rank: the sort need not be stable
-        r1 = 0.0
-        tie = 0.0
-        k = 0
-        while k < n:
-            m = k
-            while m + 1 < n and vals[order[m + 1]] == vals[order[k]]:
-                m += 1
-            t = m - k + 1
-            rank = (k + m) / 2.0 + 1.0  # average rank of the tie group
-            for q in range(k, m + 1):
-                if grp[order[q]]:
-                    r1 += rank
-            tie += t * t * t - t
-            k = m + 1
-        u1 = r1 - n1 * (n1 + 1) / 2.0
-        mu = n1 * n2 / 2.0
-        var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
-        if var <= 0.0:
-            out[i] = np.nan
-            continue
-        z = (abs(u1 - mu) - 0.5) / math.sqrt(var)
-        p = math.erfc(max(z, 0.0) / math.sqrt(2.0))
-        out[i] = min(p, 1.0)
+        out[i] = _mw_p(vals, grp, np.argsort(vals[:n]), n, n1)
     return out
 
 
@@ -251,24 +370,6 @@ def mann_whitney(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Two-sided Mann-Whitney P per row (NaN = missing), asymptotic with tie and continuity
     corrections, as ``scipy.stats.mannwhitneyu(method="asymptotic")``."""
     return _mann_whitney_rows(np.ascontiguousarray(x, float), np.ascontiguousarray(y, float))
-
-
-@njit(cache=True, parallel=True)
-def _median_rows(values, mask):  # pragma: no cover - compiled
-    r, n = values.shape
-    out = np.empty(r)
-    for i in prange(r):
-        buf = np.empty(n)
-        m = 0
-        for j in range(n):
-            if mask[i, j] and not np.isnan(values[i, j]):
-                buf[m] = values[i, j]
-                m += 1
-        if m == 0:
-            out[i] = np.nan
-            continue
-        out[i] = np.median(buf[:m])
-    return out
 
 
 def logrank(
@@ -301,16 +402,6 @@ def _index(visits: np.ndarray, week: float) -> int:
     if j >= visits.size or visits[j] != week:
         raise ValueError(f"week {week:g} is not a visit week")
     return j
-
-
-def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return np.where(mask, values, np.nan)
-
-
-def _median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Median of the values in ``mask`` per row (NaN if none), as numpy's nanmedian."""
-    v = np.ascontiguousarray(np.broadcast_to(values, mask.shape), dtype=float)
-    return _median_rows(v, np.ascontiguousarray(mask))
 
 
 def change_readings(
@@ -380,6 +471,263 @@ CHANGE_READING: str = "off_art"
 PRIMARY_TESTS: tuple[str, ...] = ("chi2", "chi2_yates", "fisher")
 
 
+READINGS: tuple[str, ...] = ("off_art", "pre_art_locf", "policy")
+"""The readings of :func:`change_readings`, in its order."""
+
+# Columns of the compiled summaries (one row per replicate); each mirrors a numpy formula of
+# the functions above and the module's tests hold it to the same bits.
+(
+    K_PRIM1, K_PRIM2, K_FREE1, K_FREE2, K_CRUDE1, K_CRUDE2, K_LOGRANK, K_Q25, K_MEDIAN,
+    K_RMST, K_EXPMED, K_ARTFREE1, K_ARTFREE2, K_AIDS1, K_AIDS2, K_DEATH1, K_DEATH2, K_READ,
+) = range(18)  # fmt: skip
+N_READ = 6  # per reading: median CD4 change IL-2 / control, median VL change, the two P values
+N_FLOAT = K_READ + N_READ * len(READINGS)
+# integer columns: events by the primary week and arm sizes; low-VL subgroup sizes and patients
+# free of the end point at the subgroup week; sizes of the off-ART reading
+I_E1, I_E2, I_N1, I_N2, I_M1, I_F1, I_M2, I_F2, I_NCH1, I_NCH2 = range(10)
+N_INT = 10
+
+
+@njit(cache=True)
+def _round2(x):  # pragma: no cover - compiled
+    """``np.round(x, 2)``: numpy scales, rounds half to even and scales back."""
+    return np.rint(x * 100.0) / 100.0
+
+
+@njit(cache=True)
+def _km_row(time, event, mask, grid, surv, at_risk, ev, total):  # pragma: no cover - compiled
+    """:func:`grid_km` of one replicate into ``surv``, ``at_risk``, ``ev``."""
+    v = grid.size
+    total[:] = 0
+    ev[:] = 0.0
+    for j in range(time.size):
+        if mask[j]:
+            b = min(np.searchsorted(grid, time[j]), v - 1)
+            total[b] += 1
+            if event[j]:
+                ev[b] += 1.0
+    acc = 0
+    for k in range(v - 1, -1, -1):
+        acc += total[k]
+        at_risk[k] = acc
+    s = 1.0  # no events at week 0
+    surv[0] = s
+    for k in range(1, v):
+        if at_risk[k] > 0:  # otherwise the factor is 1
+            s = s * (1.0 - ev[k] / at_risk[k])
+        surv[k] = s
+
+
+@njit(cache=True)
+def _grid_quantile(surv, grid, q, interpolate):  # pragma: no cover - compiled
+    """:meth:`GridKM.quantile` of one replicate."""
+    level = 1.0 - q
+    idx = -1
+    for k in range(surv.size):
+        if surv[k] <= level + 1e-12:
+            idx = k
+            break
+    if idx < 0:
+        return np.inf
+    if not interpolate:
+        return grid[idx]
+    j = max(idx, 1)
+    s_hi, s_lo = surv[j - 1], surv[j]
+    frac = (s_hi - level) / max(s_hi - s_lo, 1e-300) if s_hi > s_lo else 1.0
+    return grid[j - 1] + min(max(frac, 0.0), 1.0) * (grid[j] - grid[j - 1])
+
+
+@njit(cache=True)
+def _km_quantile_row(time, event, mask, q, ct, ce):  # pragma: no cover - compiled
+    """:func:`km_quantile` of one replicate (``ct``, ``ce``: work space of N)."""
+    m = 0
+    for first in (True, False):  # events before censorings at tied times (stable sort)
+        for j in range(time.size):
+            if mask[j] and event[j] == first:
+                ct[m] = np.ceil(np.rint(time[j] * 10.0 * 1e6) / 1e6) / 10.0  # ceil_tenth
+                ce[m] = first
+                m += 1
+    order = np.argsort(ct[:m], kind="mergesort")
+    s = 1.0
+    level = 1.0 - q + 1e-12
+    for k in range(m):
+        o = order[k]
+        if ce[o]:
+            s = s * (1.0 - 1.0 / (m - k))
+            if s <= level:
+                return ct[o]
+    return np.inf
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _claim_rows(
+    il2, t_primary, t_last, t_art, t_death, t_aids, bcd4, bvl, cd4_w, vl_w, cd4_locf, vl_locf,
+    fu_end, t_drop, grid, w_tr, week, sub_week, j_sub, vl_cutoff, censor, interpolate, tests,
+    out, counts,
+):  # fmt: skip  # pragma: no cover - compiled
+    """Every claim of :func:`claim_summaries` for each replicate in one pass over its patients
+    (parallel over replicates), instead of dozens of numpy passes over (R, N) arrays."""
+    r, n = il2.shape
+    v = grid.size
+    for i in prange(r):
+        ptime = np.empty(n)
+        pev = np.empty(n, dtype=np.bool_)
+        atime = np.empty(n)
+        aev = np.empty(n, dtype=np.bool_)
+        cens = np.empty(n)
+        low = np.empty(n, dtype=np.bool_)
+        g = np.empty(n, dtype=np.bool_)
+        dcs = np.empty((2, n))  # CD4 changes: at the visit, last before ART
+        dvs = np.empty((2, n))
+        inc = np.empty((3, n), dtype=np.bool_)
+        e1 = e2 = n1 = n2 = 0
+        m1 = m2 = f1 = f2 = 0
+        aids1 = aids2 = death1 = death2 = 0
+        for j in range(n):
+            c = t_last[i, j] if censor else grid[v - 1]
+            cens[j] = c
+            ev = t_primary[i, j] <= c
+            pev[j] = ev
+            ptime[j] = t_primary[i, j] if ev else c
+            ca = min(c, t_death[i, j])
+            ev = t_art[i, j] <= ca
+            aev[j] = ev
+            atime[j] = t_art[i, j] if ev else ca
+            ev96 = pev[j] and ptime[j] <= week
+            low[j] = _round2(bvl[i, j]) < vl_cutoff
+            free = not (pev[j] and ptime[j] <= sub_week)
+            seen_until = min(c, week)
+            aids = t_aids[i, j] <= seen_until
+            death = t_death[i, j] <= seen_until
+            if il2[i, j]:
+                n1 += 1
+                e1 += ev96
+                aids1 += aids
+                death1 += death
+                if low[j]:
+                    m1 += 1
+                    f1 += free
+            else:
+                n2 += 1
+                e2 += ev96
+                aids2 += aids
+                death2 += death
+                if low[j]:
+                    m2 += 1
+                    f2 += free
+            # change_readings: values rounded as written to the ADaM tables
+            bc = np.rint(bcd4[i, j])
+            bv = _round2(bvl[i, j])
+            in_fu = t_death[i, j] > w_tr
+            if censor:
+                in_fu = in_fu and (w_tr <= fu_end[i, j]) and (w_tr <= t_drop[i, j])
+            seen = in_fu and not np.isnan(cd4_w[i, j])
+            inc[0, j] = seen and t_art[i, j] >= w_tr
+            inc[1, j] = in_fu
+            inc[2, j] = seen
+            dcs[0, j] = np.rint(cd4_w[i, j]) - bc
+            dvs[0, j] = _round2(_round2(vl_w[i, j]) - bv)
+            dcs[1, j] = np.rint(cd4_locf[i, j]) - bc
+            dvs[1, j] = _round2(_round2(vl_locf[i, j]) - bv)
+        out[K_PRIM1, i] = PERCENT * e1 / n1
+        out[K_PRIM2, i] = PERCENT * e2 / n2
+        out[K_CRUDE1, i] = PERCENT * f1 / m1
+        out[K_CRUDE2, i] = PERCENT * f2 / m2
+        out[K_AIDS1, i] = aids1
+        out[K_AIDS2, i] = aids2
+        out[K_DEATH1, i] = death1
+        out[K_DEATH2, i] = death2
+        counts[I_E1, i] = e1
+        counts[I_E2, i] = e2
+        counts[I_N1, i] = n1
+        counts[I_N2, i] = n2
+        counts[I_M1, i] = m1
+        counts[I_F1, i] = f1
+        counts[I_M2, i] = m2
+        counts[I_F2, i] = f2
+
+        # medians and rank-sum tests of the changes, per reading (off ART, LOCF, policy): one
+        # sort of the pooled values serves both arms' medians and the test
+        vals = np.empty(n)
+        grp = np.empty(n, dtype=np.bool_)
+        for arm in range(2):
+            counts[I_NCH1 + arm, i] = 0
+        for j in range(n):
+            if inc[0, j]:
+                counts[I_NCH1 + (0 if il2[i, j] else 1), i] += 1
+        for rd in range(3):
+            src = 0 if rd != 1 else 1
+            col = K_READ + N_READ * rd
+            for kind in range(2):
+                d = dcs[src] if kind == 0 else dvs[src]
+                nn = 0
+                nx = 0
+                for j in range(n):
+                    if inc[rd, j] and not np.isnan(d[j]):
+                        vals[nn] = d[j]
+                        grp[nn] = il2[i, j]
+                        nn += 1
+                        nx += il2[i, j]
+                order = np.argsort(vals[:nn])  # ties hold equal values: any order will do
+                for arm in range(2):
+                    size = nx if arm == 0 else nn - nx
+                    out[col + 2 * kind + arm, i] = _arm_median(vals, grp, order, nn, arm == 0, size)
+                if tests:
+                    out[col + 4 + kind, i] = _mw_p(vals, grp, order, nn, nx)
+
+        # Kaplan-Meier of the low-VL subgroup: end point free and ART free at the subgroup week
+        surv = np.empty((2, v))
+        at_risk = np.empty((2, v))
+        evs = np.empty((2, v))
+        total = np.empty(v, dtype=np.int64)
+        for arm in range(2):
+            for j in range(n):
+                g[j] = low[j] and il2[i, j] == (arm == 0)
+            _km_row(ptime, pev, g, grid, surv[arm], at_risk[arm], evs[arm], total)
+            out[K_FREE1 + arm, i] = PERCENT * surv[arm, j_sub]
+        if tests:  # log-rank on the grid, from the two groups' Kaplan-Meier tables
+            oe = np.empty(v)
+            var = np.empty(v)
+            for k in range(v):
+                a1, a2, d1, d2 = at_risk[0, k], at_risk[1, k], evs[0, k], evs[1, k]
+                nt, dt = a1 + a2, d1 + d2
+                oe[k] = d1 - (dt * a1 / nt if nt > 0 else 0.0)
+                var[k] = a1 * a2 * dt * (nt - dt) / (nt * nt * (nt - 1)) if nt > 1 else 0.0
+            o_e = _pairwise_sum(oe, 0, v)
+            vv = _pairwise_sum(var, 0, v)
+            out[K_LOGRANK, i] = o_e * o_e / vv if vv > 0 else 0.0
+
+        ct = np.empty(n)
+        ce = np.empty(n, dtype=np.bool_)
+        tmp = np.empty(max(n, v))
+        q = np.empty((2, 2))
+        rmst = np.empty(2)
+        expmed = np.empty(2)
+        for arm in range(2):
+            for j in range(n):
+                g[j] = low[j] and il2[i, j] == (arm == 0)
+            _km_row(atime, aev, g, grid, surv[arm], at_risk[arm], evs[arm], total)
+            for qi in range(2):
+                qq = 0.25 if qi == 0 else 0.5
+                if interpolate:
+                    q[arm, qi] = _grid_quantile(surv[arm], grid, qq, True)
+                else:
+                    q[arm, qi] = _km_quantile_row(atime, aev, g, qq, ct, ce)
+            for k in range(j_sub):
+                tmp[k] = surv[arm, k] * (grid[k + 1] - grid[k])
+            rmst[arm] = _pairwise_sum(tmp, 0, j_sub)
+            d = 0
+            for j in range(n):
+                tmp[j] = atime[j] if g[j] else 0.0
+                d += aev[j] and g[j]
+            expmed[arm] = math.log(2.0) * _pairwise_sum(tmp, 0, n) / d if d > 0 else np.inf
+            out[K_ARTFREE1 + arm, i] = PERCENT * surv[arm, j_sub]
+        out[K_Q25, i] = q[0, 0] - q[1, 0]
+        out[K_MEDIAN, i] = q[0, 1] - q[1, 1]
+        out[K_RMST, i] = rmst[0] - rmst[1]
+        out[K_EXPMED, i] = expmed[0] - expmed[1]
+
+
 def claim_summaries(
     tr: Trials,
     p: Mapping[str, float],
@@ -394,21 +742,29 @@ def claim_summaries(
 
     ``censor=False`` uses the latent, complete follow-up (expected values in big cohorts);
     ``interpolate=True`` makes quantiles smooth in the parameters (calibration).
+    The per-replicate work runs in one compiled pass (:func:`_claim_rows`) that reproduces,
+    bit for bit, :func:`composite`, :func:`change_readings`, :func:`grid_km`,
+    :func:`km_quantile`, :func:`logrank`'s statistic, :func:`mann_whitney` and the medians;
+    only the vectorised tail (chi-square, Fisher) runs in numpy.
     """
     tr = truncate(tr, p["subgroup_week"])  # no claim reads follow-up after week 150
-    il2 = tr.il2
-    ctl = ~tr.il2
-    grid = tr.visits
-    out: dict[str, np.ndarray] = {}
-    week = p["primary_week"]
-    sub_week = p["subgroup_week"]
+    grid = np.ascontiguousarray(tr.visits, dtype=float)
+    week = float(p["primary_week"])
+    sub_week = float(p["subgroup_week"])
+    j_sub = int(np.searchsorted(grid, sub_week, side="right")) - 1
+    r = tr.shape[0]
+    res = np.empty((N_FLOAT, r))
+    counts = np.empty((N_INT, r), dtype=np.int64)
+    _claim_rows(
+        tr.il2, tr.t_primary, tr.t_last, tr.t_art, tr.t_death, tr.t_aids, tr.bcd4, tr.bvl,
+        tr.cd4_w, tr.vl_w, tr.cd4_locf, tr.vl_locf, tr.fu_end, tr.t_drop, grid, float(tr.week),
+        week, sub_week, j_sub, float(p["vl_cutoff"]), censor, interpolate, tests, res, counts,
+    )  # fmt: skip
+    e1, e2, n1, n2, m1, f1, m2, f2 = counts[:8]
 
-    prim = composite(tr, censor)
-    ev96 = prim.event & (prim.time <= week)
-    e1, e2 = (ev96 & il2).sum(axis=1), (ev96 & ctl).sum(axis=1)
-    n1, n2 = il2.sum(axis=1), ctl.sum(axis=1)
-    out["primary_w96_il2"] = PERCENT * e1 / n1
-    out["primary_w96_control"] = PERCENT * e2 / n2
+    out: dict[str, np.ndarray] = {}
+    out["primary_w96_il2"] = res[K_PRIM1]
+    out["primary_w96_control"] = res[K_PRIM2]
     out["events_w96_il2"] = e1.astype(float)
     out["events_w96_control"] = e2.astype(float)
     if tests:
@@ -416,67 +772,43 @@ def claim_summaries(
         out["primary_w96_p:chi2_yates"] = chi2_2x2(e1, n1, e2, n2, yates=True)
         out["primary_w96_p:fisher"] = fisher_2x2(e1, n1, e2, n2)
         out["primary_w96_p"] = out[f"primary_w96_p:{primary_test}"]
-
-    for reading, (dc, dv, inc) in change_readings(tr, censor).items():
+    for k, reading in enumerate(READINGS):
         sfx = "" if reading == CHANGE_READING else f":{reading}"
-        out[f"cd4_change_w96_il2{sfx}"] = _median(dc, inc & il2)
-        out[f"cd4_change_w96_control{sfx}"] = _median(dc, inc & ctl)
-        out[f"vl_change_w96_il2{sfx}"] = _median(dv, inc & il2)
-        out[f"vl_change_w96_control{sfx}"] = _median(dv, inc & ctl)
+        col = K_READ + N_READ * k
+        out[f"cd4_change_w96_il2{sfx}"] = res[col]
+        out[f"cd4_change_w96_control{sfx}"] = res[col + 1]
+        out[f"vl_change_w96_il2{sfx}"] = res[col + 2]
+        out[f"vl_change_w96_control{sfx}"] = res[col + 3]
         if tests:
-            out[f"cd4_change_w96_p{sfx}"] = mann_whitney(
-                _masked(dc, inc & il2), _masked(dc, inc & ctl)
-            )
-            out[f"vl_change_w96_p{sfx}"] = mann_whitney(
-                _masked(dv, inc & il2), _masked(dv, inc & ctl)
-            )
+            out[f"cd4_change_w96_p{sfx}"] = res[col + 4]
+            out[f"vl_change_w96_p{sfx}"] = res[col + 5]
         if reading == CHANGE_READING:
-            out["n_change_w96_il2"] = (inc & il2).sum(axis=1).astype(float)
-            out["n_change_w96_control"] = (inc & ctl).sum(axis=1).astype(float)
+            if k != 0:  # the compiled pass counts the first reading's sizes
+                raise AssertionError("CHANGE_READING must be the first reading")
+            out["n_change_w96_il2"] = counts[I_NCH1].astype(float)
+            out["n_change_w96_control"] = counts[I_NCH2].astype(float)
 
-    low = np.round(tr.bvl, 2) < p["vl_cutoff"]  # measured baseline, as written to ADSL
-    g1, g2 = low & il2, low & ctl
-    km1, km2 = grid_km(prim, g1, grid), grid_km(prim, g2, grid)
-    out["lowvl_free_w150_il2"] = PERCENT * km1.at(sub_week)
-    out["lowvl_free_w150_control"] = PERCENT * km2.at(sub_week)
-    free = ~(prim.event & (prim.time <= sub_week))
-    m1, m2 = g1.sum(axis=1), g2.sum(axis=1)
-    f1, f2 = (free & g1).sum(axis=1), (free & g2).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["lowvl_free_w150_il2:crude"] = PERCENT * f1 / m1
-        out["lowvl_free_w150_control:crude"] = PERCENT * f2 / m2
+    out["lowvl_free_w150_il2"] = res[K_FREE1]
+    out["lowvl_free_w150_control"] = res[K_FREE2]
+    out["lowvl_free_w150_il2:crude"] = res[K_CRUDE1]
+    out["lowvl_free_w150_control:crude"] = res[K_CRUDE2]
     out["n_lowvl_il2"] = m1.astype(float)
     out["n_lowvl_control"] = m2.astype(float)
     if tests:
-        out["lowvl_free_w150_p"] = logrank(prim, g1, g2, grid, km=(km1, km2))
+        out["lowvl_free_w150_p"] = stats.chi2.sf(res[K_LOGRANK], 1)
         out["lowvl_free_w150_p:fisher"] = fisher_2x2(m1 - f1, m1, m2 - f2, m2)
 
-    art = time_to_art(tr, censor)
-    a1, a2 = grid_km(art, g1, grid), grid_km(art, g2, grid)
-    for q, name in ((0.25, "q25"), (0.5, "median")):
-        # exact Kaplan-Meier quantiles as the book reads them from the ADaM tables; the
-        # calibration interpolates on the visit grid instead (smooth in the parameters)
-        if interpolate:
-            q1, q2 = a1.quantile(q, True), a2.quantile(q, True)
-        else:
-            q1, q2 = km_quantile(art, g1, q), km_quantile(art, g2, q)
-        with np.errstate(invalid="ignore"):  # inf - inf: neither quantile reached -> NaN
-            out[f"lowvl_art_deferral:{name}"] = q1 - q2
-    out["lowvl_art_deferral:rmst"] = a1.rmst(sub_week) - a2.rmst(sub_week)
-    with np.errstate(invalid="ignore"):
-        out["lowvl_art_deferral:exp_median"] = exponential_median(art, g1) - exponential_median(
-            art, g2
-        )
+    out["lowvl_art_deferral:q25"] = res[K_Q25]
+    out["lowvl_art_deferral:median"] = res[K_MEDIAN]
+    out["lowvl_art_deferral:rmst"] = res[K_RMST]
+    out["lowvl_art_deferral:exp_median"] = res[K_EXPMED]
     out["lowvl_art_deferral"] = out[f"lowvl_art_deferral:{DEFERRAL_READING}"]
-    out["lowvl_art_free_w150_il2"] = PERCENT * a1.at(sub_week)
-    out["lowvl_art_free_w150_control"] = PERCENT * a2.at(sub_week)
-
-    # safety: counts of patients with an AIDS-defining event / death seen by week 96
-    seen_until = np.minimum(last_visit(tr, censor), week)
-    for name, t in (("aids", tr.t_aids), ("death", tr.t_death)):
-        hit = t <= seen_until
-        out[f"{name}_w96_il2"] = (hit & il2).sum(axis=1).astype(float)
-        out[f"{name}_w96_control"] = (hit & ctl).sum(axis=1).astype(float)
+    out["lowvl_art_free_w150_il2"] = res[K_ARTFREE1]
+    out["lowvl_art_free_w150_control"] = res[K_ARTFREE2]
+    out["aids_w96_il2"] = res[K_AIDS1]
+    out["aids_w96_control"] = res[K_AIDS2]
+    out["death_w96_il2"] = res[K_DEATH1]
+    out["death_w96_control"] = res[K_DEATH2]
     return out
 
 
