@@ -34,6 +34,7 @@ from anrs119.model.simulate import (
 from anrs119.model.summaries import (
     CHANGE_READING,
     DEFERRAL_READING,
+    _mw_p,
     ceil_tenth,
     change_readings,
     composite,
@@ -273,34 +274,10 @@ def _median(x):
 @njit(cache=True)
 def _rank_sum_p(x, y):
     """Two-sided Mann-Whitney P, asymptotic with tie and continuity corrections (scipy's
-    ``mannwhitneyu(method="asymptotic")``)."""
-    n1 = x.size
-    n2 = y.size
-    n = n1 + n2
-    if n1 == 0 or n2 == 0:
-        return np.nan
+    ``mannwhitneyu(method="asymptotic")``), by the simulator's own rank-sum code."""
     vals = np.concatenate((x, y))
-    order = np.argsort(vals)
-    r1 = 0.0
-    tie = 0.0
-    k = 0
-    while k < n:
-        m = k
-        while m + 1 < n and vals[order[m + 1]] == vals[order[k]]:
-            m += 1
-        rank = (k + m) / 2.0 + 1.0
-        for q in range(k, m + 1):
-            if order[q] < n1:
-                r1 += rank
-        t = m - k + 1
-        tie += t * t * t - t
-        k = m + 1
-    u1 = r1 - n1 * (n1 + 1) / 2.0
-    var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
-    if var <= 0.0:
-        return np.nan
-    z = (abs(u1 - n1 * n2 / 2.0) - 0.5) / math.sqrt(var)
-    return min(math.erfc(max(z, 0.0) / math.sqrt(2.0)), 1.0)
+    first = np.arange(vals.size) < x.size
+    return _mw_p(vals, first, np.argsort(vals), vals.size, x.size)
 
 
 @njit(cache=True)
