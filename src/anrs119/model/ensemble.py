@@ -313,8 +313,9 @@ def build_ensemble(
     done = 0
     while sum(r.row["exact"] for r in results) < n:
         missing = n - int(sum(r.row["exact"] for r in results))
-        # the next wave: as many draws as are still missing, plus a margin for failures
-        size = min(total - done, max(task_draws, math.ceil(missing * 1.15)))
+        # the next wave: as many draws as are still missing (failures are rare: a short extra
+        # wave costs less than a margin of draws computed for nothing)
+        size = min(total - done, max(task_draws, missing))
         if size <= 0:
             raise RuntimeError(
                 f"only {int(sum(r.row['exact'] for r in results))} exact reconstructions in "
