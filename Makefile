@@ -13,6 +13,7 @@ JB_FLAGS := --warningiserror --nitpick --keep-going
 # set-up stay together (tests/site/conftest.py), the notebook runs are dealt out one by one.
 # Folders of _build that hold executed results; `make test` removes them to execute from scratch.
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
+BUILD_LOG := _build/strict-build.log
 
 .PHONY: help install book test lint format lock data clean browser
 
@@ -32,13 +33,20 @@ book: $(STAMP)  ## build the site into _build/html (re-uses executed chapters un
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP) browser  ## lint, unit tests, a strict from-scratch build of the book, then site tests
+test: $(STAMP) browser  ## lint, unit tests beside a strict from-scratch build of the book, then site tests
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/python -m pytest -m "not site" -q -n 2
 	rm -rf $(EXECUTED)
 	$(BIN)/python -m anrs119 cache-guard
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@# The strict build (one notebook at a time: mostly one core) runs beside the unit tests; its
+	@# log is printed after them, and either failing fails the target.
+	mkdir -p _build
+	$(BIN)/jupyter-book build . $(JB_FLAGS) > $(BUILD_LOG) 2>&1 & build=$$!; \
+	$(BIN)/python -m pytest -m "not site" -q -n 2 && unit=0 || unit=$$?; \
+	wait $$build && built=0 || built=$$?; \
+	cat $(BUILD_LOG); \
+	echo "unit tests: exit $$unit; strict build: exit $$built"; \
+	test $$unit -eq 0 && test $$built -eq 0
 	$(BIN)/python -m pytest -m site -q -n 2 --dist loadgroup
 
 browser:  ## install Debian's chromium for the browser tests, if it is missing

@@ -1,10 +1,13 @@
 """Every chapter runs as a student would run it: converted by jupytext, executed in a fresh kernel.
 
-Each chapter of the toc that is a notebook (its MyST header names a kernel) is converted to
-.ipynb by jupytext, executed by nbclient in a new kernel with a temporary folder as its working
-directory, and saved there; one chapter at a time. A chapter that needs the book's build, or
-writes next to itself, fails here. (`jupytext --execute` would need nbconvert, which the
-project does not install; nbclient is what it calls underneath.)
+The strict build already executes every chapter in a fresh kernel with a temporary folder as its
+working directory (`run_in_temp` in _config.yml, checked below), so a chapter that needs its own
+folder fails the build. Here each chapter of the toc that is a notebook (its MyST header names a
+kernel) is converted to .ipynb by jupytext and validated, and one chapter goes the whole way a
+student's download would: converted, executed by nbclient in a new kernel in a temporary folder,
+and saved there. (`jupytext --execute` would need nbconvert, which the project does not install;
+nbclient is what it calls underneath.) Executing every chapter a second time here cost about five
+CPU-minutes of `make test` for nothing the build does not check.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -27,6 +31,9 @@ NOTEBOOKS = [
     if (REPO_ROOT / f"{page}.md").is_file() and notebook_of(REPO_ROOT / f"{page}.md") is not None
 ]
 CELL_TIMEOUT_S = 300  # per cell; generous, the book's own cell timeout is in _config.yml
+EXECUTED_HERE = "chapters/primary"
+"""The chapter run end to end as a download (a results chapter: it reads the data, the
+registry and the forensic allocation, and runs in seconds)."""
 
 
 def written_next_to_chapters() -> list[Path]:
@@ -38,8 +45,32 @@ def test_the_book_has_notebooks() -> None:
     assert len(NOTEBOOKS) >= 2, f"only {NOTEBOOKS} of the toc are notebooks"
 
 
-@pytest.mark.slow
+def test_the_build_runs_every_chapter_in_a_temporary_folder() -> None:
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["execute"]["run_in_temp"] is True
+    assert config["execute"]["raise_on_error"] is True
+
+
+def test_the_build_wrote_nothing_next_to_the_chapters() -> None:
+    assert written_next_to_chapters() == []
+
+
 @pytest.mark.parametrize("page", NOTEBOOKS)
+def test_chapter_converts_to_a_valid_notebook(page: str, tmp_path: Path) -> None:
+    notebook = jupytext.read(REPO_ROOT / f"{page}.md", fmt="md:myst")
+    assert notebook.metadata["kernelspec"]["name"]
+    target = tmp_path / f"{Path(page).name}.ipynb"
+    nbformat.write(notebook, target)
+    nbformat.validate(nbformat.read(target, as_version=4))
+    assert any(cell.cell_type == "code" and cell.source.strip() for cell in notebook.cells), page
+
+
+def test_the_executed_chapter_is_in_the_book() -> None:
+    assert EXECUTED_HERE in NOTEBOOKS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", [EXECUTED_HERE])
 def test_chapter_executes_as_a_notebook(page: str, tmp_path: Path) -> None:
     before = written_next_to_chapters()
     notebook = jupytext.read(REPO_ROOT / f"{page}.md", fmt="md:myst")
