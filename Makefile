@@ -9,8 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := --warningiserror --nitpick --keep-going
-# Both test runs use the machine's two cores (pytest-xdist). The site tests that share a costly
-# set-up stay together (tests/site/conftest.py), the notebook runs are dealt out one by one.
+# Both test runs use the machine's two cores (pytest-xdist). The site tests are split in two
+# halves of about equal length (tests/site/conftest.py): the own-data rebuild, and the rest.
 # Folders of _build that hold executed results; `make test` removes them to execute from scratch.
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
 BUILD_LOG := _build/strict-build.log

@@ -16,10 +16,10 @@ from anrs119.paths import BUILD_DIR, REPO_ROOT
 HTML_DIR = Path(os.environ.get("ANRS119_SITE_DIR") or BUILD_DIR / "html").resolve()
 
 
-EXPENSIVE_SETUP: tuple[str, ...] = ("test_browser.py", "test_own_data.py")
-"""Files whose tests share one costly set-up (every page read in three browser modes; the whole
-book rebuilt from other data): under pytest-xdist each stays on one worker (``--dist
-loadgroup``), while the other site tests, the notebook runs above all, are dealt out one by one."""
+OWN_WORKER: str = "test_own_data.py"
+"""The whole-book rebuild from other data (about as long as every other site test together):
+under pytest-xdist (``--dist loadgroup``) it gets one worker and everything else the other, so
+the browser's costly page reading is done once and the two halves end together."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,8 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = Path(item.fspath)
         if here in path.parents:
             item.add_marker(pytest.mark.site)
-            if path.name in EXPENSIVE_SETUP:
-                item.add_marker(pytest.mark.xdist_group(path.stem))
+            group = "own_data" if path.name == OWN_WORKER else "site"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def toc_pages() -> list[str]:

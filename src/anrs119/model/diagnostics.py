@@ -348,12 +348,7 @@ def readings_numbers() -> dict[str, str]:
     cal = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     r, long = cal["expected_readings"], cal["long_horizon_deferral"]
     claims = load_claims()
-    emb = cal.get("embedding", {})
-    point = emb.get("point", "posterior median")
-    if point != "posterior median":
-        point = f"posterior draw {emb['draw_index']} (of the posterior-predictive draws)"
     return {
-        "mo_embed_point": point,
         "mo_claim_lowvl_art_deferral": claims.loc["lowvl_art_deferral", "reported_as"],
         "mo_rmst": _f(r.get("lowvl_art_deferral:rmst", np.nan)),
         "mo_exp_median": _f(r.get("lowvl_art_deferral:exp_median", np.nan)),
