@@ -9,8 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := --warningiserror --nitpick --keep-going
-# Both test runs use the machine's two cores (pytest-xdist). The site tests are split in two
-# halves of about equal length (tests/site/conftest.py): the own-data rebuild, and the rest.
+# Both test runs use the machine's two cores (pytest-xdist). The site tests are dealt out by file,
+# so each file's costly shared set-up (the browser's page reading, the own-data rebuild) runs once.
 # Folders of _build that hold executed results; `make test` removes them to execute from scratch.
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
 BUILD_LOG := _build/strict-build.log
@@ -47,7 +47,7 @@ test: $(STAMP) browser  ## lint, unit tests beside a strict from-scratch build o
 	cat $(BUILD_LOG); \
 	echo "unit tests: exit $$unit; strict build: exit $$built"; \
 	test $$unit -eq 0 && test $$built -eq 0
-	$(BIN)/python -m pytest -m site -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -m site -q -n 2 --dist loadfile
 
 browser:  ## install Debian's chromium for the browser tests, if it is missing
 	@command -v chromium >/dev/null || { \

@@ -16,20 +16,11 @@ from anrs119.paths import BUILD_DIR, REPO_ROOT
 HTML_DIR = Path(os.environ.get("ANRS119_SITE_DIR") or BUILD_DIR / "html").resolve()
 
 
-OWN_WORKER: str = "test_own_data.py"
-"""The whole-book rebuild from other data (about as long as every other site test together):
-under pytest-xdist (``--dist loadgroup``) it gets one worker and everything else the other, so
-the browser's costly page reading is done once and the two halves end together."""
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
-        path = Path(item.fspath)
-        if here in path.parents:
+        if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.site)
-            group = "own_data" if path.name == OWN_WORKER else "site"
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def toc_pages() -> list[str]:
