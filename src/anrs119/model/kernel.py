@@ -326,15 +326,30 @@ def _obs(key, j, tv, pr, c0, slope, gain, bv, kw, v0, drift, eff, t_art, n_given
 
 
 @njit(cache=True)
-def _cd4_off(key, j, tv, pr, c0, slope, gain, bv, kw):
-    """Measured CD4 at visit ``j`` off ART: the same number as :func:`_obs` gives, computed
-    without the viral load (the end-point check needs only the count)."""
+def _below(key, j, tv, pr, c0, slope, gain, bv, kw, thr):
+    """Whether the measured CD4 at visit ``j`` (off ART) is below ``thr``: the same answer as
+    comparing :func:`_obs`'s count, mostly decided without computing the noise.
+
+    With Box-Muller, ``|z| <= sqrt(-2 ln u1)``, so the reading falls on the true count's side
+    of the threshold whenever ``u1 > exp(-L^2 / 2)``, ``L = |ln(count / thr)| / sd``. The test
+    uses cheap lower bounds of ``L`` (``ln x >= 2 (x - 1) / (x + 1)``) and upper bounds of
+    ``exp(-y)`` (``1 / (1 + y + y^2/2 + y^3/6)``), with a margin far above rounding; only the
+    visits it cannot decide (near the threshold, or a small ``u1``) pay for the logarithm,
+    square root, cosine and exponential of the exact reading.
+    """
     x = _draw(key, S_VISIT_NOISE + j)
+    cd4 = max(c0 + slope * tv, pr[P_FLOOR]) + gain * bv[j, kw]
+    sig = pr[P_NOISE]
     u1 = (np.float64(x >> _SH32) + 0.5) * _TWO32
+    if sig > 0.0 and cd4 > 0.0 and cd4 != thr:
+        ratio = cd4 / thr if cd4 > thr else thr / cd4
+        lb = 2.0 * (ratio - 1.0) / ((ratio + 1.0) * sig)
+        y = 0.5 * lb * lb
+        if u1 * (1.0 + y * (1.0 + y * (0.5 + y / 6.0))) > 1.0 + 1e-6:
+            return cd4 < thr
     u2 = (np.float64(x & _LOW32) + 0.5) * _TWO32
     zc = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
-    cd4 = max(c0 + slope * tv, pr[P_FLOOR]) + gain * bv[j, kw]
-    return cd4 * math.exp(pr[P_NOISE] * zc)
+    return cd4 * math.exp(sig * zc) < thr
 
 
 @njit(cache=True)
@@ -423,8 +438,7 @@ def _patient(
         # visits up to the step's start change the state (end point known) from t0 on
         while jv < nv and visits[jv] <= t0 and t_conf == np.inf:
             if _attended(key, jv, miss):
-                cd4o = _cd4_off(key, jv, visits[jv], pr, c0, slope, gain, bv, kw)
-                below = cd4o < thr
+                below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr)
                 if below and (prev_below or not confirm):
                     t_conf = visits[jv]
                     t_cd4 = t_prev if confirm else t_conf
@@ -450,8 +464,7 @@ def _patient(
     lim = min(t_h, horizon)
     while jv < nv and visits[jv] <= lim and t_conf == np.inf:
         if _attended(key, jv, miss):
-            cd4o = _cd4_off(key, jv, visits[jv], pr, c0, slope, gain, bv, kw)
-            below = cd4o < thr
+            below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr)
             if below and (prev_below or not confirm):
                 t_conf = visits[jv]
                 t_cd4 = t_prev if confirm else t_conf
