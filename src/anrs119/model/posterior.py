@@ -181,6 +181,8 @@ def _abc_prior(priors: Priors):
     """pyabc prior on the internal scale (normal, truncated where the prior is bounded)."""
     import pyabc
 
+    from anrs119.model.proposals import IndependentNormalPrior
+
     rvs = {}
     for p in priors:
         lo, hi = p.internal_bounds()
@@ -189,19 +191,19 @@ def _abc_prior(priors: Priors):
             rvs[p.parameter] = pyabc.RV("norm", mu, p.scale)
         else:
             rvs[p.parameter] = pyabc.RV("truncnorm", *_truncnorm_args(p))
-    return pyabc.Distribution(**rvs)
+    return IndependentNormalPrior(**rvs)
 
 
 def _transition(priors: Priors, scaling: float):
     """Product of one-dimensional Gaussian kernels, one per parameter. A single 14-dimensional
     kernel makes the importance weights degenerate: each particle's weight inherits the
     chi-square fluctuation of its parent kernel's density (a trial run fell to an effective
-    sample size of 2 in three generations); one-dimensional kernels overlap and keep it high."""
-    import pyabc
+    sample size of 2 in three generations); one-dimensional kernels overlap and keep it high.
+    The proposal is pyabc's aggregate of one-dimensional kernels, computed in one numpy step
+    (:mod:`anrs119.model.proposals`)."""
+    from anrs119.model.proposals import MarginalKdeTransition
 
-    return pyabc.AggregatedTransition(
-        mapping={p.parameter: pyabc.MultivariateNormalTransition(scaling=scaling) for p in priors}
-    )
+    return MarginalKdeTransition(scaling=scaling)
 
 
 def _truncnorm_args(p: Prior) -> tuple[float, float, float, float]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit, prange
-from scipy import stats
+from scipy import special, stats
 
 from anrs119.model.simulate import Trials
 
@@ -165,7 +165,13 @@ def chi2_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray, yat
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(exp > 0, dev**2 / exp, 0.0).sum(axis=-1)
     degenerate = (col == 0).any(axis=-1)
-    return np.where(degenerate, 1.0, stats.chi2.sf(stat, 1))
+    return np.where(degenerate, 1.0, chi2_sf_1df(stat))
+
+
+def chi2_sf_1df(stat: np.ndarray) -> np.ndarray:
+    """Upper tail of chi-square with 1 degree of freedom: ``stats.chi2.sf(stat, 1)`` bit for
+    bit (the same cephes routine), without the distribution object's per-call overhead."""
+    return special.chdtrc(1.0, stat)
 
 
 @njit(cache=True)
@@ -254,12 +260,18 @@ def _fisher_rows(pmf, size, col, out):  # pragma: no cover - compiled
         out[u] = min(_pairwise_sum(row, 0, n), 1.0)
 
 
+_FISHER_MEMO: dict[tuple[int, int, int, int], float] = {}
+"""Two-sided Fisher P of each table seen in this process, keyed by (n1, n2, e1 + e2, e1)."""
+FISHER_MEMO_LIMIT: int = 500_000
+
+
 def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -> np.ndarray:
     """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact).
 
-    Only the hypergeometric rows of the tables that occur are computed (one scipy call for the
-    distinct (n1, n2, e1 + e2, e1)), instead of the whole table of every pair of group sizes:
-    in a predictive run most pairs of subgroup sizes occur a few times only.
+    Only the hypergeometric rows of the distinct tables (n1, n2, e1 + e2, e1) that occur are
+    computed (one scipy call), and each P is remembered for the process: one-trial calls (the
+    ABC model) meet the same few hundred tables again and again. A remembered P is the number
+    a fresh computation gives, bit for bit (each hypergeometric mass is computed on its own).
     """
     shape = np.shape(e1)
     e1, n1, e2, n2 = (
@@ -269,6 +281,13 @@ def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -
         return np.empty(shape)
     if np.any((e1 < 0) | (e2 < 0) | (e1 > n1) | (e2 > n2)):
         raise ValueError("Fisher test of counts outside 0..group size")
+    if e1.size <= 16:  # a few tables, most often all remembered: no sorting
+        seen = [
+            _FISHER_MEMO.get(t)
+            for t in zip(n1.tolist(), n2.tolist(), (e1 + e2).tolist(), e1.tolist(), strict=True)
+        ]
+        if None not in seen:
+            return np.array(seen, dtype=float).reshape(shape)
     big = int(max(n1.max(), n2.max())) + 1
     if big < 30_000:
         # one integer per table (n1, n2, e1 + e2, e1), digits in base ``big``: unique is then a
@@ -281,11 +300,20 @@ def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -
     else:  # the code would overflow 64 bits
         keys, inverse = np.unique(np.stack([n1, n2, e1 + e2, e1]), axis=1, return_inverse=True)
         a, b, k, x = keys
-    width = int(a.max()) + 1
-    xs = np.arange(width)[None, :]
-    pmf = stats.hypergeom.pmf(xs, (a + b)[:, None], k[:, None], a[:, None])
-    p = np.empty(a.size)
-    _fisher_rows(np.ascontiguousarray(pmf), a + 1, x, p)
+    tables = list(zip(a.tolist(), b.tolist(), k.tolist(), x.tolist(), strict=True))
+    p = np.array([_FISHER_MEMO.get(t, np.nan) for t in tables])
+    new = np.flatnonzero(np.isnan(p))
+    if new.size:
+        a, b, k, x = a[new], b[new], k[new], x[new]
+        width = int(a.max()) + 1
+        xs = np.arange(width)[None, :]
+        pmf = stats.hypergeom.pmf(xs, (a + b)[:, None], k[:, None], a[:, None])
+        fresh = np.empty(a.size)
+        _fisher_rows(np.ascontiguousarray(pmf), a + 1, x, fresh)
+        p[new] = fresh
+        if len(_FISHER_MEMO) + new.size > FISHER_MEMO_LIMIT:
+            _FISHER_MEMO.clear()
+        _FISHER_MEMO.update((tables[i], float(v)) for i, v in zip(new, fresh, strict=True))
     return p[inverse.ravel()].reshape(shape)
 
 
@@ -391,7 +419,7 @@ def logrank(
     v = var.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(v > 0, o_e**2 / v, 0.0)
-    return stats.chi2.sf(stat, 1)
+    return chi2_sf_1df(stat)
 
 
 # ---------------------------------------------------------------- the claim summaries
@@ -795,7 +823,7 @@ def claim_summaries(
     out["n_lowvl_il2"] = m1.astype(float)
     out["n_lowvl_control"] = m2.astype(float)
     if tests:
-        out["lowvl_free_w150_p"] = stats.chi2.sf(res[K_LOGRANK], 1)
+        out["lowvl_free_w150_p"] = chi2_sf_1df(res[K_LOGRANK])
         out["lowvl_free_w150_p:fisher"] = fisher_2x2(m1 - f1, m1, m2 - f2, m2)
 
     out["lowvl_art_deferral:q25"] = res[K_Q25]
