@@ -17,16 +17,6 @@ from anrs119.seeds import TEST_SEED
 from tests.adam_samples import read_raw, set_cell, valid_tables, write_tables
 
 
-@pytest.fixture
-def tables() -> dict[str, pd.DataFrame]:
-    return valid_tables(np.random.default_rng(TEST_SEED), n_per_arm=3, n_ae=5)
-
-
-@pytest.fixture
-def folder(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> Path:
-    return write_tables(tables, tmp_path / "adam")
-
-
 def problems_of(folder: Path) -> DataValidationError:
     with pytest.raises(DataValidationError) as info:
         load_tables(folder)

@@ -15,20 +15,9 @@ import pytest
 
 from anrs119 import ARM_CODES, adam
 from anrs119.adam import TABLES, load_tables
-from anrs119.seeds import TEST_SEED
-from tests.adam_samples import set_cell, valid_tables, write_tables
+from tests.adam_samples import set_cell, write_tables
 from tests.test_adam import assert_located, problems_of
 from tests.test_adam_formats import assert_same_tables, write_xpt_folder
-
-
-@pytest.fixture
-def tables() -> dict[str, pd.DataFrame]:
-    return valid_tables(np.random.default_rng(TEST_SEED), n_per_arm=3, n_ae=5)
-
-
-@pytest.fixture
-def folder(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> Path:
-    return write_tables(tables, tmp_path / "adam")
 
 
 def test_new_rules_are_documented() -> None:

@@ -15,19 +15,8 @@ import pytest
 
 from anrs119 import ARMS, adam
 from anrs119.adam import TABLES, DataValidationError, load_tables
-from anrs119.seeds import TEST_SEED
-from tests.adam_samples import valid_tables, write_tables
+from tests.adam_samples import write_tables
 from tests.test_adam import assert_located, problems_of
-
-
-@pytest.fixture
-def tables() -> dict[str, pd.DataFrame]:
-    return valid_tables(np.random.default_rng(TEST_SEED), n_per_arm=3, n_ae=5)
-
-
-@pytest.fixture
-def folder(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> Path:
-    return write_tables(tables, tmp_path / "adam")
 
 
 def write_xpt_folder(tables: dict[str, pd.DataFrame], folder: Path, version: int) -> Path:
