@@ -45,9 +45,11 @@ test: $(STAMP) browser  ## lint, unit tests beside a strict from-scratch build o
 	rm -rf $(EXECUTED)
 	$(BIN)/python -m anrs119 cache-guard
 	@# The strict build (one notebook at a time: mostly one core) runs beside the unit tests; its
-	@# log is printed after them, and either failing fails the target.
+	@# log is printed after them, and either failing fails the target. The numba kernels are
+	@# compiled into their cache first, once, instead of by each test worker (a minute each).
 	mkdir -p _build
 	$(BIN)/jupyter-book build . $(JB_FLAGS) > $(BUILD_LOG) 2>&1 & build=$$!; \
+	$(BIN)/python -m anrs119 compile && \
 	$(BIN)/python -m pytest -m "not site" -q -n 2 && unit=0 || unit=$$?; \
 	wait $$build && built=0 || built=$$?; \
 	cat $(BUILD_LOG); \

@@ -2,29 +2,72 @@
 
 Writes to a temporary folder, so the committed data/model/posterior.csv is untouched. Parallel
 ABC is not bitwise reproducible, so the result is compared with the committed sample only
-through its posterior medians.
+through its posterior medians. First, the cost of one particle, part by part (one process):
+the simulated trial (the model call pyabc makes), and the proposal draw and the two densities
+(transition, prior) pyabc evaluates for it. ``--particles-only`` stops there.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from anrs119.model.posterior import (
     POSTERIOR_FILE,
+    TrialModel,
+    _abc_prior,
+    _transition,
+    base_values,
     load_posterior,
     posterior_medians,
     run_calibration,
+    statistics,
 )
+from anrs119.model.priors import load_priors
+
+PARTICLES = 300
 
 BUDGET_SECONDS = 6 * 60.0
 """Share of the 10-minute `make data` budget given to the calibration."""
 
 
+def _ms_per_call(f, n: int = PARTICLES) -> float:
+    f()  # warm-up: numba compilation or cache load
+    start = time.perf_counter()
+    for _ in range(n):
+        f()
+    return (time.perf_counter() - start) / n * 1e3
+
+
+def particle_costs() -> None:
+    """Milliseconds per particle for each part pyabc runs, in one process."""
+    priors = load_priors()
+    model = TrialModel(base_values(priors), priors, statistics())
+    prior = _abc_prior(priors)
+    np.random.seed(1)  # noqa: NPY002 (pyabc draws through numpy's global state)
+    population = pd.DataFrame([prior.rvs() for _ in range(PARTICLES)])
+    transition = _transition(priors, 1.0)
+    transition.fit(population, np.full(PARTICLES, 1.0 / PARTICLES))
+    x = transition.rvs_single()
+    parts = {
+        "simulated trial (model)": lambda: model(x),
+        "proposal draw": transition.rvs_single,
+        "proposal density": lambda: transition.pdf(x),
+        "prior density": lambda: prior.pdf(x),
+    }
+    for name, f in parts.items():
+        print(f"  {name:24s} {_ms_per_call(f):7.2f} ms per particle")
+
+
 def main() -> None:
+    particle_costs()
+    if "--particles-only" in sys.argv[1:]:
+        return
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         run_calibration(folder=Path(folder), progress=True)

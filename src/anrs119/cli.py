@@ -81,6 +81,13 @@ def _ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile(args: argparse.Namespace) -> int:
+    from anrs119.model.compiled import compile_kernels
+
+    print(f"compiled the numba kernels into their cache in {compile_kernels():.0f} s")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from anrs119.data import validate_main
 
@@ -119,6 +126,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         _scorecard,
     ),
     "cache-guard": ("empty the build caches if src/ or data/ changed", _cache_guard),
+    "compile": ("compile the numba kernels once into numba's on-disk cache", _compile),
 }
 
 
