@@ -28,7 +28,10 @@ $(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes \
-	  --no-deps -r requirements.lock
+	  --no-deps -r requirements.lock || { \
+	  echo "uv could not install requirements.lock (it does not read pip's index settings:"; \
+	  echo "set UV_INDEX_URL for a mirror); installing it with pip instead, which is slower"; \
+	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock; }
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
 
