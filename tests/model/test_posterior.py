@@ -132,7 +132,9 @@ def test_reduced_abc_run_on_a_dask_cluster(monkeypatch):
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
         monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
-        assert type(sampler()).__name__ == "DaskDistributedSampler"
+        smp = sampler()
+        assert type(smp).__name__ == "DaskDistributedSampler"
+        smp.shutdown()  # its client, before the cluster closes (else it retries, noisily)
         result = run_abc(TINY, seed=TEST_SEED, progress=False)
     assert len(result.sample) == TINY.population
     assert list(result.diagnostics["generation"]) == [0, 1]
