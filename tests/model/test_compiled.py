@@ -7,8 +7,15 @@ from pathlib import Path
 from anrs119.cli import main
 from anrs119.model import kernel, reconstruct, summaries
 
-ENTRY_POINTS = (kernel.run, kernel.uniforms, summaries._claim_rows, summaries._fisher_rows,
-                summaries._mann_whitney_rows, reconstruct._search)  # fmt: skip
+ENTRY_POINTS = (
+    kernel.run,
+    kernel.uniforms,
+    summaries._claim_rows,
+    summaries._fisher_rows,
+    summaries._mann_whitney_rows,
+    summaries._safety_rows,
+    reconstruct._search,
+)
 
 
 def test_compile_command_compiles_and_caches_every_entry_point(capsys):

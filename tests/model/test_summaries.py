@@ -26,11 +26,13 @@ from anrs119.model.summaries import (
     composite,
     exponential_median,
     fisher_2x2,
+    grade34_counts,
     grid_km,
     km_quantile,
     last_visit,
     logrank,
     mann_whitney,
+    safety_summaries,
     time_to_art,
     truncate,
 )
@@ -282,3 +284,50 @@ def test_compiled_claims_equal_the_numpy_functions_bit_for_bit(censor, interpola
 def test_pairwise_sum_adds_in_numpys_order(x):
     a = np.asarray(x, dtype=float)
     assert _pairwise_sum(a, 0, a.size) == a.sum()
+
+
+def _numpy_safety(tr, p, u):
+    """The safety counts in plain numpy, as computed before the compiled pass: the oracle."""
+    from anrs119.model.realize import IL2_REACTION_GRADES, IL2_REACTIONS
+
+    week = p["primary_week"]
+    end = np.minimum(np.minimum(tr.t_last, tr.t_death), week)
+    years = end / (365.25 / 7)
+    on_il2 = np.where(tr.il2, np.minimum(end, p["il2_last_week"]) / (365.25 / 7), 0.0)
+    rate = np.asarray(p["grade34_rate"], dtype=float)
+    rr = np.asarray(p["il2_grade34_rr"], dtype=float)
+    if rate.ndim:
+        rate = rate[:, None]
+    if rr.ndim:
+        rr = rr[:, None]
+    mean = rate * ((rr - 1.0) * on_il2 + years)
+    p3 = 1.0 - np.prod([1.0 - prob * IL2_REACTION_GRADES[2] for _, _, prob in IL2_REACTIONS])
+    cycles = np.where(tr.il2, np.minimum(tr.n_cycles, (tr.cycles < week).sum()), 0)
+    hit = u > np.exp(-mean) * (1.0 - p3) ** cycles
+    grade34 = np.stack([(hit & tr.il2).sum(1), (hit & ~tr.il2).sum(1)], axis=1)
+    n1, n2 = tr.il2.sum(1), (~tr.il2).sum(1)
+    seen_until = np.minimum(tr.t_last, week)
+    out = {}
+    for claim, t in (("safety_aids_similar", tr.t_aids), ("safety_death_similar", tr.t_death)):
+        hit = t <= seen_until
+        out[claim] = fisher_2x2((hit & tr.il2).sum(1), n1, (hit & ~tr.il2).sum(1), n2)
+    out["safety_grade34_similar"] = fisher_2x2(grade34[:, 0], n1, grade34[:, 1], n2)
+    return grade34, out
+
+
+@pytest.mark.parametrize("per_replicate", [False, True])
+def test_compiled_safety_counts_equal_the_numpy_formula(per_replicate):
+    base = dict(default_parameters().values(), aids_rate=0.3, death_rate=0.2, dropout_rate=0.4)
+    r = 80
+    rng = np.random.default_rng(TEST_SEED)
+    if per_replicate:
+        base["grade34_rate"] = rng.uniform(0.05, 0.6, r)
+        base["il2_grade34_rr"] = rng.uniform(1.0, 3.0, r)
+    tr = next(simulate_trials(base, r, TEST_SEED, chunk=r, full=False))
+    u = rng.random(tr.shape)
+    grade34, ref = _numpy_safety(tr, base, u)
+    assert np.array_equal(grade34_counts(tr, base, u), grade34)
+    got = safety_summaries(tr, base, u)
+    assert list(got) == list(ref)
+    for k in ref:
+        assert got[k].tobytes() == ref[k].tobytes(), k

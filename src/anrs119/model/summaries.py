@@ -349,25 +349,64 @@ def _mw_p(vals, grp, order, n, n1):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _arm_median(vals, grp, order, n, first, size):  # pragma: no cover - compiled
-    """Median of the values of one sample (``grp == first``, ``size`` of them) read from the
-    argsort of the pooled values: as np.median, the middle value or (low + high) / 2."""
-    if size == 0:
-        return np.nan
-    half = size >> 1
-    lo = np.nan
-    seen = 0
+def _rank_claims(keys, n, scale, out, col, kind, i, tests):  # pragma: no cover - compiled
+    """Both arms' medians and the Mann-Whitney P of the values in ``keys[:n]``, sorted integer
+    keys ``value * scale << 2 | flag << 1 | IL-2``, into ``out[col + 2 * kind + arm, i]`` and
+    ``out[col + 4 + kind, i]``: the numbers np.median and
+    :func:`_mw_p`, bit for bit (a key's value divided by ``scale`` is the value it came from)."""
+    n1 = 0
     for k in range(n):
-        o = order[k]
-        if grp[o] == first:
-            if size % 2 == 1 and seen == half:
-                return vals[o]
-            if size % 2 == 0 and seen == half - 1:
-                lo = vals[o]
-            elif size % 2 == 0 and seen == half:
-                return (lo + vals[o]) / 2
-            seen += 1
-    return np.nan
+        n1 += keys[k] & 1
+    for arm in range(2):
+        grp = 1 if arm == 0 else 0
+        size = n1 if arm == 0 else n - n1
+        med = np.nan
+        if size > 0:
+            half = size >> 1
+            lo = np.nan
+            seen = 0
+            for k in range(n):
+                if keys[k] & 1 == grp:
+                    v = np.float64(keys[k] >> 2) / scale
+                    if size % 2 == 1 and seen == half:
+                        med = v
+                        break
+                    if size % 2 == 0 and seen == half - 1:
+                        lo = v
+                    elif size % 2 == 0 and seen == half:
+                        med = (lo + v) / 2
+                        break
+                    seen += 1
+        out[col + 2 * kind + arm, i] = med
+    if not tests:
+        return
+    # _mw_p on the sorted values: tie groups are runs of equal values
+    n2 = n - n1
+    if n1 == 0 or n2 == 0:
+        out[col + 4 + kind, i] = np.nan
+        return
+    r1 = 0.0
+    tie = 0.0
+    k = 0
+    while k < n:
+        m = k
+        while m + 1 < n and keys[m + 1] >> 2 == keys[k] >> 2:
+            m += 1
+        t = m - k + 1
+        rank = (k + m) / 2.0 + 1.0
+        for q in range(k, m + 1):
+            if keys[q] & 1:
+                r1 += rank
+        tie += t * t * t - t
+        k = m + 1
+    u1 = r1 - n1 * (n1 + 1) / 2.0
+    mu = n1 * n2 / 2.0
+    var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
+    if var <= 0.0:
+        out[col + 4 + kind, i] = np.nan
+        return
+    z = (abs(u1 - mu) - 0.5) / math.sqrt(var)
+    out[col + 4 + kind, i] = min(math.erfc(max(z, 0.0) / math.sqrt(2.0)), 1.0)
 
 
 @njit(cache=True, parallel=True)
@@ -566,25 +605,26 @@ def _grid_quantile(surv, grid, q, interpolate):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _km_quantile_row(time, event, mask, q, ct, ce):  # pragma: no cover - compiled
-    """:func:`km_quantile` of one replicate (``ct``, ``ce``: work space of N)."""
+def _km_quartiles_row(time, event, mask, keys):  # pragma: no cover - compiled
+    """:func:`km_quantile` of one replicate at q = 0.25 and 0.5, from one sort of integer keys
+    (tenths of a week, then censored after events at tied times; ``keys``: work space of N)."""
     m = 0
-    for first in (True, False):  # events before censorings at tied times (stable sort)
-        for j in range(time.size):
-            if mask[j] and event[j] == first:
-                ct[m] = np.ceil(np.rint(time[j] * 10.0 * 1e6) / 1e6) / 10.0  # ceil_tenth
-                ce[m] = first
-                m += 1
-    order = np.argsort(ct[:m], kind="mergesort")
+    for j in range(time.size):
+        if mask[j]:
+            tenths = np.ceil(np.rint(time[j] * 10.0 * 1e6) / 1e6)  # ceil_tenth, times 10
+            keys[m] = (np.int64(tenths) << 1) | (0 if event[j] else 1)
+            m += 1
+    keys[:m].sort()
     s = 1.0
-    level = 1.0 - q + 1e-12
+    q25 = np.inf
     for k in range(m):
-        o = order[k]
-        if ce[o]:
+        if keys[k] & 1 == 0:
             s = s * (1.0 - 1.0 / (m - k))
-            if s <= level:
-                return ct[o]
-    return np.inf
+            if q25 == np.inf and s <= 1.0 - 0.25 + 1e-12:
+                q25 = np.float64(keys[k] >> 1) / 10.0
+            if s <= 1.0 - 0.5 + 1e-12:
+                return q25, np.float64(keys[k] >> 1) / 10.0
+    return q25, np.inf
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -674,34 +714,36 @@ def _claim_rows(
         counts[I_M2, i] = m2
         counts[I_F2, i] = f2
 
-        # medians and rank-sum tests of the changes, per reading (off ART, LOCF, policy): one
-        # sort of the pooled values serves both arms' medians and the test
-        vals = np.empty(n)
-        grp = np.empty(n, dtype=np.bool_)
-        for arm in range(2):
-            counts[I_NCH1 + arm, i] = 0
+        # medians and rank-sum tests of the changes. The values are whole cells or hundredths,
+        # so each sorts as an integer key (value, then flags); the off-ART and policy readings
+        # share the values at the visit, so one sort serves both (off ART: a flag bit)
+        keys = np.empty(n, dtype=np.int64)
+        sub = np.empty(n, dtype=np.int64)
+        counts[I_NCH1, i] = 0
+        counts[I_NCH2, i] = 0
         for j in range(n):
             if inc[0, j]:
                 counts[I_NCH1 + (0 if il2[i, j] else 1), i] += 1
-        for rd in range(3):
-            src = 0 if rd != 1 else 1
-            col = K_READ + N_READ * rd
-            for kind in range(2):
+        for kind in range(2):
+            scale = 1.0 if kind == 0 else 100.0
+            for src in range(2):
                 d = dcs[src] if kind == 0 else dvs[src]
+                rd = 2 if src == 0 else 1
                 nn = 0
-                nx = 0
                 for j in range(n):
                     if inc[rd, j] and not np.isnan(d[j]):
-                        vals[nn] = d[j]
-                        grp[nn] = il2[i, j]
+                        flag = 2 if (src == 0 and inc[0, j]) else 0
+                        keys[nn] = (np.int64(np.rint(d[j] * scale)) << 2) | flag | il2[i, j]
                         nn += 1
-                        nx += il2[i, j]
-                order = np.argsort(vals[:nn])  # ties hold equal values: any order will do
-                for arm in range(2):
-                    size = nx if arm == 0 else nn - nx
-                    out[col + 2 * kind + arm, i] = _arm_median(vals, grp, order, nn, arm == 0, size)
-                if tests:
-                    out[col + 4 + kind, i] = _mw_p(vals, grp, order, nn, nx)
+                keys[:nn].sort()
+                _rank_claims(keys, nn, scale, out, K_READ + N_READ * rd, kind, i, tests)
+                if src == 0:
+                    m = 0
+                    for k in range(nn):
+                        if keys[k] & 2:
+                            sub[m] = keys[k]
+                            m += 1
+                    _rank_claims(sub, m, scale, out, K_READ, kind, i, tests)
 
         # Kaplan-Meier of the low-VL subgroup: end point free and ART free at the subgroup week
         surv = np.empty((2, v))
@@ -725,8 +767,6 @@ def _claim_rows(
             vv = _pairwise_sum(var, 0, v)
             out[K_LOGRANK, i] = o_e * o_e / vv if vv > 0 else 0.0
 
-        ct = np.empty(n)
-        ce = np.empty(n, dtype=np.bool_)
         tmp = np.empty(max(n, v))
         q = np.empty((2, 2))
         rmst = np.empty(2)
@@ -735,12 +775,11 @@ def _claim_rows(
             for j in range(n):
                 g[j] = low[j] and il2[i, j] == (arm == 0)
             _km_row(atime, aev, g, grid, surv[arm], at_risk[arm], evs[arm], total)
-            for qi in range(2):
-                qq = 0.25 if qi == 0 else 0.5
-                if interpolate:
-                    q[arm, qi] = _grid_quantile(surv[arm], grid, qq, True)
-                else:
-                    q[arm, qi] = _km_quantile_row(atime, aev, g, qq, ct, ce)
+            if interpolate:
+                q[arm, 0] = _grid_quantile(surv[arm], grid, 0.25, True)
+                q[arm, 1] = _grid_quantile(surv[arm], grid, 0.5, True)
+            else:
+                q[arm, 0], q[arm, 1] = _km_quartiles_row(atime, aev, g, keys)
             for k in range(j_sub):
                 tmp[k] = surv[arm, k] * (grid[k + 1] - grid[k])
             rmst[arm] = _pairwise_sum(tmp, 0, j_sub)
@@ -844,7 +883,49 @@ DEFERRAL_READING: str = "q25"
 """Reading of the 92-week deferral used for calibration (see the model chapter)."""
 
 
-SAFETY_KEYS: dict[str, str] = {"safety_aids_similar": "aids", "safety_death_similar": "death"}
+@njit(cache=True, parallel=True)
+def _safety_rows(il2, t_aids, t_death, t_last, n_cycles, u, week, il2_last, rate, rr, powers,
+                 out):  # fmt: skip  # pragma: no cover - compiled
+    """Per replicate and arm: patients with an AIDS-defining event, a death and a grade 3-4
+    event by ``week`` (columns IL-2 / control of each), as the numpy of :func:`grade34_counts`
+    computes them, operation for operation."""
+    r, n = il2.shape
+    cap = powers.size - 1
+    for i in prange(r):
+        for c in range(6):
+            out[i, c] = 0
+        for j in range(n):
+            arm = 0 if il2[i, j] else 1
+            seen_until = min(t_last[i, j], week)
+            out[i, arm] += t_aids[i, j] <= seen_until
+            out[i, 2 + arm] += t_death[i, j] <= seen_until
+            end = min(min(t_last[i, j], t_death[i, j]), week)
+            years = end / (365.25 / 7)
+            on_il2 = min(end, il2_last) / (365.25 / 7) if il2[i, j] else 0.0
+            mean = rate[i] * ((rr[i] - 1.0) * on_il2 + years)
+            cycles = min(n_cycles[i, j], cap) if il2[i, j] else 0
+            out[i, 4 + arm] += u[i, j] > math.exp(-mean) * powers[cycles]
+
+
+def _safety_counts(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> np.ndarray:
+    """(R, 6): AIDS, death and grade 3-4 counts by the primary week, IL-2 then control."""
+    from anrs119.model.realize import IL2_REACTION_GRADES, IL2_REACTIONS
+
+    r = tr.shape[0]
+    p_reaction3 = 1.0 - np.prod(
+        [1.0 - prob * IL2_REACTION_GRADES[2] for _, _, prob in IL2_REACTIONS]
+    )
+    # (1 - p) ** cycles from a table of the few powers: the same numbers, without one pow each
+    powers = (1.0 - p_reaction3) ** np.arange(int((tr.cycles < p["primary_week"]).sum()) + 1)
+    out = np.empty((r, 6), dtype=np.int64)
+    _safety_rows(
+        np.ascontiguousarray(tr.il2), tr.t_aids, tr.t_death, tr.t_last, tr.n_cycles,
+        np.ascontiguousarray(u, dtype=float), float(p["primary_week"]),
+        float(p["il2_last_week"]),
+        np.broadcast_to(np.asarray(p["grade34_rate"], dtype=float), (r,)),
+        np.broadcast_to(np.asarray(p["il2_grade34_rr"], dtype=float), (r,)), powers, out,
+    )  # fmt: skip
+    return out
 
 
 def grade34_counts(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> np.ndarray:
@@ -853,35 +934,15 @@ def grade34_counts(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> np.ndar
     Same process as the embedded trial's ADAE (background rate x RR while IL-2 is given, plus
     grade-3 IL-2 reactions per cycle received); ``u`` holds one uniform per patient.
     """
-    from anrs119.model.realize import IL2_REACTION_GRADES, IL2_REACTIONS
-
-    week = p["primary_week"]
-    end = np.minimum(np.minimum(tr.t_last, tr.t_death), week)
-    years = end / (365.25 / 7)
-    on_il2 = np.where(tr.il2, np.minimum(end, p["il2_last_week"]) / (365.25 / 7), 0.0)
-    rate = np.asarray(p["grade34_rate"], dtype=float)
-    rr = np.asarray(p["il2_grade34_rr"], dtype=float)
-    if rate.ndim:
-        rate, rr = rate[:, None], rr[:, None]
-    mean = rate * ((rr - 1.0) * on_il2 + years)
-    p_reaction3 = 1.0 - np.prod(
-        [1.0 - prob * IL2_REACTION_GRADES[2] for _, _, prob in IL2_REACTIONS]
-    )
-    cycles = np.where(tr.il2, np.minimum(tr.n_cycles, (tr.cycles < week).sum()), 0)
-    p_none = np.exp(-mean) * (1.0 - p_reaction3) ** cycles
-    hit = u > p_none
-    return np.stack([(hit & tr.il2).sum(axis=1), (hit & ~tr.il2).sum(axis=1)], axis=1)
+    return _safety_counts(tr, p, u)[:, 4:6]
 
 
 def safety_summaries(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> dict[str, np.ndarray]:
     """Fisher P values of the safety statements (AIDS, death, grade 3-4 events by week 96)."""
     n1, n2 = tr.il2.sum(axis=1), (~tr.il2).sum(axis=1)
-    out = {}
-    seen_until = np.minimum(tr.t_last, p["primary_week"])
-    for claim, name in SAFETY_KEYS.items():
-        t = tr.t_aids if name == "aids" else tr.t_death
-        hit = t <= seen_until
-        out[claim] = fisher_2x2((hit & tr.il2).sum(axis=1), n1, (hit & ~tr.il2).sum(axis=1), n2)
-    g = grade34_counts(tr, p, u)
-    out["safety_grade34_similar"] = fisher_2x2(g[:, 0], n1, g[:, 1], n2)
-    return out
+    c = _safety_counts(tr, p, u)
+    return {
+        "safety_aids_similar": fisher_2x2(c[:, 0], n1, c[:, 1], n2),
+        "safety_death_similar": fisher_2x2(c[:, 2], n1, c[:, 3], n2),
+        "safety_grade34_similar": fisher_2x2(c[:, 4], n1, c[:, 5], n2),
+    }
