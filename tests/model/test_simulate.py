@@ -279,13 +279,20 @@ def _walk(rate, budget, c0, slope, floor, v0, drift, eff, ca, cv, hr_art, switch
     ca=st.floats(0.0, 0.02),
     cv=st.floats(0.0, 1.5),
     hr_art=st.floats(0.1, 2.0),
-    switch=st.floats(0.0, 200.0),
+    switch=st.one_of(st.floats(0.0, 200.0), st.just(math.inf)),
+    floor=st.one_of(st.just(10.0), st.floats(0.0, 700.0)),
+    dt=st.sampled_from([1.0, 0.5, 2.0]),
 )
-def test_clinical_event_time_shortcut_is_exact(
-    rate, budget, c0, slope, v0, drift, ca, cv, hr_art, switch
+def test_clinical_event_time_in_closed_form_equals_the_step_walk(
+    rate, budget, c0, slope, v0, drift, ca, cv, hr_art, switch, floor, dt
 ):
-    args = (rate, budget, c0, slope, 10.0, v0, drift, 0.1, ca, cv, hr_art, switch, 1.0, 150)
-    assert kernel._clinical_time(*args) == _walk(*args)
+    """The kernel sums each stretch of log-linear hazard in closed form: the event time is the
+    step-by-step walk's up to rounding (floor reached or left, any switch, any grid step)."""
+    args = (rate, budget, c0, slope, floor, v0, drift, 0.1, ca, cv, hr_art, switch, dt, 150)
+    reach = kernel._clinical_reach(c0, slope, v0, drift, 0.1, ca, cv, hr_art, dt, 150)
+    expected = _walk(*args)
+    assert kernel._clinical_time(*args, reach) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert kernel._clinical_time(*args, -1.0) == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @settings(max_examples=300, deadline=None)
@@ -330,10 +337,33 @@ def test_art_hazard_bound_skips_only_walks_that_cannot_end(
         cum += h
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    sig=st.floats(0.0, 0.6),
+    thr=st.floats(100.0, 500.0),
+    scale=st.floats(0.3, 3.0),
+    seed=st.integers(0, 2**32),
+)
+def test_noise_table_decides_a_visit_as_the_exact_reading_does(sig, thr, scale, seed):
+    """:func:`kernel._below` answers from the noise table where it can: every answer is the
+    one the exact reading (count x exp(sdlog x z) against the threshold) gives."""
+    pr = np.zeros(kernel.N_PARAMS)
+    pr[kernel.P_NOISE] = sig
+    pr[kernel.P_FLOOR] = 10.0
+    bv = np.zeros((200, 2))
+    nb = kernel.noise_bounds(np.array([sig]), np.array([thr]))[0]
+    key = np.uint64(kernel.patient_key(seed, 0, 0))
+    for j in range(1, 200):
+        c0 = thr * scale * (1.0 + 0.002 * (j - 100))  # counts around the threshold's region
+        zc, _ = kernel._normal_pair(np.uint64(kernel._draw(key, kernel.S_VISIT_NOISE + j)))
+        exact = c0 * math.exp(sig * zc) < thr
+        assert kernel._below(key, j, 0.0, pr, c0, 0.0, 0.0, bv, 0, thr, nb) == exact, j
+
+
 def test_clinical_event_time_inverts_a_constant_hazard():
     rate, budget = 0.01, 0.7
     t = kernel._clinical_time(rate, budget, 350.0, 0.0, 10.0, 4.0, 0.0, 0.0, 0.0, 0.0,
-                              1.0, math.inf, HAZARD_STEP_WEEKS, 150)  # fmt: skip
+                              1.0, math.inf, HAZARD_STEP_WEEKS, 150, -1.0)  # fmt: skip
     assert t == pytest.approx(budget / rate, rel=1e-12)
 
 

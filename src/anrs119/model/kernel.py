@@ -176,6 +176,7 @@ _SH27 = _U(27)
 _SH31 = _U(31)
 _SH11 = _U(11)
 _SH32 = _U(32)
+_SH56 = _U(56)
 _LOW32 = _U(0xFFFFFFFF)
 _TWO53 = 2.0**-53
 _TWO32 = 2.0**-32
@@ -237,36 +238,116 @@ def _attended(key, j, miss):
 
 
 @njit(cache=True)
-def _clinical_time(rate, budget, c0, slope, floor, v0, drift, eff, ca, cv, hr_art, switch, dt, n):
+def _run_sum(inc0, b, em1b, j):
+    """Sum of the first ``j`` increments ``inc0 * exp(b * i)`` of a geometric run
+    (``em1b = expm1(b)``)."""
+    if b == 0.0:
+        return inc0 * j
+    return inc0 * (math.expm1(b * j) / em1b)
+
+
+@njit(cache=True)
+def _run_crossing(inc0, b, m, need):
+    """First step ``j`` < ``m`` of a geometric run (step ``i`` adds ``inc0 * exp(b * i)``) at
+    which the running sum reaches ``need``, with the sum before it; (-1, sum of the run) if the
+    run ends first. The closed form gives the step; the exact sums then confirm or move it."""
+    em1b = math.expm1(b)
+    total = _run_sum(inc0, b, em1b, m)
+    if total < need:
+        return -1, total
+    r = need / inc0
+    if b == 0.0:
+        est = np.ceil(r) - 1.0
+    else:
+        x = r * em1b
+        est = m if x <= -1.0 else np.ceil(math.log1p(x) / b) - 1.0
+    j = int(min(max(est, 0.0), m - 1.0))
+    before = _run_sum(inc0, b, em1b, j)
+    while j > 0 and before >= need:
+        j -= 1
+        before = _run_sum(inc0, b, em1b, j)
+    after = _run_sum(inc0, b, em1b, j + 1)
+    while j < m - 1 and after < need:
+        j += 1
+        before = after
+        after = _run_sum(inc0, b, em1b, j + 1)
+    return j, before
+
+
+@njit(cache=True)
+def _first_step(lo, n, c0, slope, floor, dt, at_floor):
+    """First step ``k`` in [lo, n] at which ``c0 + slope * (k * dt)`` is at or below ``floor``
+    (``at_floor``, falling count) or above it (not ``at_floor``, rising count): ``n`` if none.
+    The count moves one way, so an estimate corrected by the exact test is the step a walk
+    would find."""
+    est = np.ceil((floor - c0) / (slope * dt))
+    k = int(min(max(est, float(lo)), float(n)))
+    while k > lo and (c0 + slope * ((k - 1) * dt) <= floor) == at_floor:
+        k -= 1
+    while k < n and (c0 + slope * (k * dt) <= floor) != at_floor:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _clinical_reach(c0, slope, v0, drift, eff, ca, cv, hr_art, dt, n):
+    """Upper bound of the cumulative AIDS/death hazard over ``n`` steps per unit of rate, for
+    any on-ART switch (-1 when the signs of the log hazard ratios allow no such bound): the
+    CD4 floor only lowers the hazard, so the straight line bounds it."""
+    if ca < 0.0 or cv < 0.0:
+        return -1.0
+    a = ca * (ART_CD4_REFERENCE - c0) + cv * (v0 + max(eff, 0.0) - VL_REFERENCE)
+    b = -ca * slope + cv * drift
+    tiny = abs(b * dt) < 1e-12
+    total = n * dt if tiny else dt * math.expm1(b * n * dt) / math.expm1(b * dt)
+    return max(1.0, hr_art) * math.exp(a) * total
+
+
+@njit(cache=True)
+def _clinical_time(rate, budget, c0, slope, floor, v0, drift, eff, ca, cv, hr_art, switch, dt, n,
+                   reach):  # fmt: skip
     """First time the cumulative AIDS/death hazard reaches ``budget`` (inf if never).
 
     The hazard is constant on each step of the fixed grid, evaluated at the step's start; the
-    on-ART multiplier applies from the first step starting at or after ``switch``. An exact
-    upper bound of the cumulative hazard skips the walk for the (many) patients whose budget is
-    out of reach.
+    on-ART multiplier applies from the first step starting at or after ``switch``. Its log is
+    linear in the step between the changes of regime (week 0, the CD4 floor, the switch), so
+    each stretch is summed in closed form (a geometric series) rather than step by step.
+    ``reach`` (:func:`_clinical_reach`, shared by AIDS and death) first sets aside the many
+    patients whose budget is out of reach.
     """
-    if rate <= 0.0:
+    if rate <= 0.0 or (reach >= 0.0 and rate * reach * (1.0 + 1e-9) < budget):
         return np.inf
-    if ca >= 0.0 and cv >= 0.0:
-        a = ca * (ART_CD4_REFERENCE - c0) + cv * (v0 + max(eff, 0.0) - VL_REFERENCE)
-        b = -ca * slope + cv * drift
-        tiny = abs(b * dt) < 1e-12
-        total = n * dt if tiny else dt * math.expm1(b * n * dt) / math.expm1(b * dt)
-        bound = rate * max(1.0, hr_art) * math.exp(a) * total
-        if bound * (1.0 + 1e-9) < budget:
-            return np.inf
+    k_floor = n  # the step from which the CD4 count is on the other side of the floor
+    if slope != 0.0:
+        k_floor = _first_step(1, n, c0, slope, floor, dt, slope < 0.0)
+    k_switch = n
+    if switch < np.inf:
+        k_switch = int(min(max(np.ceil(switch / dt), 0.0), float(n)))
+        while k_switch > 0 and (k_switch - 1) * dt >= switch:
+            k_switch -= 1
+        while k_switch < n and k_switch * dt < switch:
+            k_switch += 1
     cum = 0.0
-    for k in range(n):
+    k = 0
+    while k < n:
+        end = n if k > 0 else 1
+        if k < k_floor < end:
+            end = k_floor
+        if k < k_switch < end:
+            end = k_switch
         t0 = k * dt
-        base = max(c0 + slope * t0, floor)
+        line = c0 + slope * t0
+        base = max(line, floor)
         v = v0 + drift * t0 + (eff if t0 > 0.0 else 0.0)
         h = rate * math.exp(ca * (ART_CD4_REFERENCE - base) + cv * (v - VL_REFERENCE))
         if t0 >= switch:
             h *= hr_art
-        inc = h * dt
-        if cum + inc >= budget:
-            return t0 + (budget - cum) / h
-        cum += inc
+        b = (cv * drift - (ca * slope if line > floor else 0.0)) * dt
+        j, s = _run_crossing(h * dt, b, end - k, budget - cum)
+        if j >= 0:
+            return (k + j) * dt + (budget - cum - s) / (h * math.exp(b * j))
+        cum += s
+        k = end
     return np.inf
 
 
@@ -304,7 +385,7 @@ def _art_out_of_reach(e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, floor, gain, v0
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _obs(key, j, tv, pr, c0, slope, gain, bv, kw, v0, drift, eff, t_art, n_given, art_gain):
     """Measured CD4 and log10 VL at visit ``j`` (week ``tv``), off or on ART."""
     zc, zv = _normal_pair(_draw(key, S_VISIT_NOISE + j))
@@ -325,37 +406,56 @@ def _obs(key, j, tv, pr, c0, slope, gain, bv, kw, v0, drift, eff, t_art, n_given
     return cd4 * math.exp(pr[P_NOISE] * zc), max(v + pr[P_VL_NOISE] * zv, lod)
 
 
-@njit(cache=True)
-def _below(key, j, tv, pr, c0, slope, gain, bv, kw, thr):
+NOISE_BUCKETS: int = 256
+"""Buckets of a visit's first Box-Muller uniform (its top 8 bits) in :func:`noise_bounds`."""
+
+
+def noise_bounds(sig: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """(R, 2, NOISE_BUCKETS): counts that every reading falls below / at or above ``thr``.
+
+    A visit's noise is ``z = sqrt(-2 ln u1) cos(2 pi u2)``, so ``|z| <= sqrt(-2 ln b / 256)``
+    when ``u1`` lies in bucket ``b`` (``u1 >= b / 256``). With ``F`` = exp(sdlog x that bound),
+    a true count below ``thr / F`` is read below ``thr`` and one at or above ``thr x F`` is
+    read at or above it, whatever ``z``; ``F`` carries a relative margin of 1e-6, far above
+    the rounding of either side. Bucket 0 (``u1 < 1 / 256``) decides nothing.
+    """
+    sig = np.asarray(sig, dtype=float)[:, None]
+    thr = np.asarray(thr, dtype=float)[:, None]
+    low = np.arange(NOISE_BUCKETS) / NOISE_BUCKETS
+    with np.errstate(divide="ignore", invalid="ignore"):  # bucket 0: no bound (0 x inf)
+        reach = np.sqrt(-2.0 * np.log(low))
+        f = np.exp(np.abs(sig) * reach[None, :]) * (1.0 + 1e-6)
+    f[:, 0] = np.inf
+    return np.ascontiguousarray(np.stack([thr / f, thr * f], axis=1))
+
+
+@njit(cache=True, inline="always")
+def _below(key, j, tv, pr, c0, slope, gain, bv, kw, thr, nb):
     """Whether the measured CD4 at visit ``j`` (off ART) is below ``thr``: the same answer as
     comparing :func:`_obs`'s count, mostly decided without computing the noise.
 
-    With Box-Muller, ``|z| <= sqrt(-2 ln u1)``, so the reading falls on the true count's side
-    of the threshold whenever ``u1 > exp(-L^2 / 2)``, ``L = |ln(count / thr)| / sd``. The test
-    uses cheap lower bounds of ``L`` (``ln x >= 2 (x - 1) / (x + 1)``) and upper bounds of
-    ``exp(-y)`` (``1 / (1 + y + y^2/2 + y^3/6)``), with a margin far above rounding; only the
-    visits it cannot decide (near the threshold, or a small ``u1``) pay for the logarithm,
-    square root, cosine and exponential of the exact reading.
+    ``nb`` (the replicate's :func:`noise_bounds`) settles every visit whose count is far
+    enough from the threshold for the largest noise its first uniform allows: two table
+    reads. Only the visits it cannot decide (near the threshold, or a small ``u1``) pay for
+    the logarithm, square root, cosine and exponential of the exact reading.
     """
     x = _draw(key, S_VISIT_NOISE + j)
     cd4 = max(c0 + slope * tv, pr[P_FLOOR]) + gain * bv[j, kw]
-    sig = pr[P_NOISE]
+    bucket = x >> _SH56
+    if cd4 < nb[0, bucket]:
+        return True
+    if cd4 >= nb[1, bucket]:
+        return False
     u1 = (np.float64(x >> _SH32) + 0.5) * _TWO32
-    if sig > 0.0 and cd4 > 0.0 and cd4 != thr:
-        ratio = cd4 / thr if cd4 > thr else thr / cd4
-        lb = 2.0 * (ratio - 1.0) / ((ratio + 1.0) * sig)
-        y = 0.5 * lb * lb
-        if u1 * (1.0 + y * (1.0 + y * (0.5 + y / 6.0))) > 1.0 + 1e-6:
-            return cd4 < thr
     u2 = (np.float64(x & _LOW32) + 0.5) * _TWO32
     zc = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
-    return cd4 * math.exp(sig * zc) < thr
+    return cd4 * math.exp(pr[P_NOISE] * zc) < thr
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _patient(
     seed, rep, i, pr, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, o, r,
-    cd4_obs, vl_obs, attended, boost_nonneg,
+    cd4_obs, vl_obs, attended, nb, boost_nonneg,
 ):  # fmt: skip
     key = patient_key(seed, rep, i)
     nv = visits.size
@@ -438,7 +538,7 @@ def _patient(
         # visits up to the step's start change the state (end point known) from t0 on
         while jv < nv and visits[jv] <= t0 and t_conf == np.inf:
             if _attended(key, jv, miss):
-                below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr)
+                below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr, nb)
                 if below and (prev_below or not confirm):
                     t_conf = visits[jv]
                     t_cd4 = t_prev if confirm else t_conf
@@ -464,7 +564,7 @@ def _patient(
     lim = min(t_h, horizon)
     while jv < nv and visits[jv] <= lim and t_conf == np.inf:
         if _attended(key, jv, miss):
-            below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr)
+            below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr, nb)
             if below and (prev_below or not confirm):
                 t_conf = visits[jv]
                 t_cd4 = t_prev if confirm else t_conf
@@ -479,11 +579,13 @@ def _patient(
     cv = pr[P_AIDS_VL]
     m_il2 = pr[P_IL2_CLIN] if il2 else 1.0
     hr_art = pr[P_ART_CLIN]
+    reach = _clinical_reach(c0, slope, v0, drift, eff, ca, cv, hr_art, dt, n_steps)
     t_aids = _clinical_time(pr[P_AIDS_RATE] / WEEKS_PER_YEAR * m_il2, e_aids, c0, slope, floor,
-                            v0, drift, eff, ca, cv, hr_art, t_h, dt, n_steps)  # fmt: skip
+                            v0, drift, eff, ca, cv, hr_art, t_h, dt, n_steps, reach)  # fmt: skip
     t_art = min(t_h, t_aids)
     t_death = _clinical_time(pr[P_DEATH_RATE] / WEEKS_PER_YEAR * m_il2, e_death, c0, slope,
-                             floor, v0, drift, eff, ca, cv, hr_art, t_art, dt, n_steps)  # fmt: skip
+                             floor, v0, drift, eff, ca, cv, hr_art, t_art, dt, n_steps,
+                             reach)  # fmt: skip
     if t_art >= t_death:
         t_art = np.inf
     if t_aids >= t_death:  # no event after death
@@ -561,13 +663,15 @@ def _patient(
 @njit(cache=True, parallel=True)
 def run(
     seed, rep0, params, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, out,
-    cd4_obs, vl_obs, attended, boost_nonneg=False,
+    cd4_obs, vl_obs, attended, noise, noise_index, boost_nonneg=False,
 ):  # fmt: skip
-    """Simulate every patient of every replicate (parallel over patients, deterministic)."""
+    """Simulate every patient of every replicate (parallel over patients, deterministic).
+
+    ``noise[noise_index[r]]`` is replicate ``r``'s :func:`noise_bounds` table."""
     reps, n = log_meas.shape
     for idx in prange(reps * n):
         r = idx // n
         i = idx % n
         _patient(seed, rep0 + r, i, params[r], log_meas[r, i], il2[i], visits, cycles, bh[r],
                  bv[r], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs, attended,
-                 boost_nonneg)  # fmt: skip
+                 noise[noise_index[r]], boost_nonneg)  # fmt: skip

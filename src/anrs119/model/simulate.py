@@ -290,9 +290,15 @@ def simulate(
     cd4_obs = np.empty(vshape)
     vl_obs = np.empty(vshape)
     attended = np.empty(vshape, dtype=bool)
+    # one table of visit-noise bounds per distinct (noise, threshold) pair
+    pairs, noise_index = np.unique(
+        params[:, [kernel.P_NOISE, kernel.P_THRESHOLD]], axis=0, return_inverse=True
+    )
+    noise = kernel.noise_bounds(pairs[:, 0], pairs[:, 1])
     kernel.run(
         int(seed), int(first_replicate), params, log_meas, il2, visits, cycles, bh, bv, dt,
-        n_steps, jw, full, out, cd4_obs, vl_obs, attended, boost_nonneg,
+        n_steps, jw, full, out, cd4_obs, vl_obs, attended, noise, noise_index.ravel(),
+        boost_nonneg,
     )  # fmt: skip
     o = dict(zip(kernel.OUTPUTS, out, strict=True))
     return Trials(
