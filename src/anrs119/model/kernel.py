@@ -290,6 +290,17 @@ def _first_step(lo, n, c0, slope, floor, dt, at_floor):
 
 
 @njit(cache=True)
+def _first_step_at(week, dt, lo, hi):
+    """First step ``k`` in [lo, hi] whose start ``k * dt`` is at or after ``week``."""
+    k = int(min(max(np.ceil(week / dt), float(lo)), float(hi)))
+    while k > lo and (k - 1) * dt >= week:
+        k -= 1
+    while k < hi and k * dt < week:
+        k += 1
+    return k
+
+
+@njit(cache=True)
 def _clinical_reach(c0, slope, v0, drift, eff, ca, cv, hr_art, dt, n):
     """Upper bound of the cumulative AIDS/death hazard over ``n`` steps per unit of rate, for
     any on-ART switch (-1 when the signs of the log hazard ratios allow no such bound): the
@@ -533,10 +544,10 @@ def _patient(
     if boost_nonneg and _art_out_of_reach(e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, floor,
                                           gain, v0, drift, eff, dt, n_steps):  # fmt: skip
         walk = 0
-    for k in range(walk):
-        t0 = k * dt
+    k = 0
+    while k < walk:
         # visits up to the step's start change the state (end point known) from t0 on
-        while jv < nv and visits[jv] <= t0 and t_conf == np.inf:
+        while jv < nv and visits[jv] <= k * dt and t_conf == np.inf:
             if _attended(key, jv, miss):
                 below = _below(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, thr, nb)
                 if below and (prev_below or not confirm):
@@ -546,21 +557,31 @@ def _patient(
                     t_prev = visits[jv]
                 prev_below = below
             jv += 1
-        cd4 = max(c0 + slope * t0, floor) + gain * bh[k, kw]
-        lh = 0.0
-        if cd4 < ART_CD4_REFERENCE:
-            lh += a_cd4 * (ART_CD4_REFERENCE - cd4)
-        v = v0 + drift * t0 + (eff if t0 > 0.0 else 0.0)
-        if v > ART_VL_REFERENCE:
-            lh += a_vl * (v - ART_VL_REFERENCE)
-        h = ref * math.exp(lh) if lh != 0.0 else ref
-        if t_conf < np.inf:
-            h *= hr_ep
-        inc = h * dt
-        if cum + inc >= e_art:
-            t_h = t0 + (e_art - cum) / h
+        # then the steps before the next visit falls due, in a tight loop
+        stop = walk
+        if jv < nv and t_conf == np.inf:
+            stop = _first_step_at(visits[jv], dt, k + 1, walk)
+        mult = hr_ep if t_conf < np.inf else 1.0
+        crossed = False
+        while k < stop:
+            t0 = k * dt
+            cd4 = max(c0 + slope * t0, floor) + gain * bh[k, kw]
+            lh = 0.0
+            if cd4 < ART_CD4_REFERENCE:
+                lh += a_cd4 * (ART_CD4_REFERENCE - cd4)
+            v = v0 + drift * t0 + (eff if t0 > 0.0 else 0.0)
+            if v > ART_VL_REFERENCE:
+                lh += a_vl * (v - ART_VL_REFERENCE)
+            h = (ref * math.exp(lh) if lh != 0.0 else ref) * mult
+            inc = h * dt
+            if cum + inc >= e_art:
+                t_h = t0 + (e_art - cum) / h
+                crossed = True
+                break
+            cum += inc
+            k += 1
+        if crossed:
             break
-        cum += inc
     lim = min(t_h, horizon)
     while jv < nv and visits[jv] <= lim and t_conf == np.inf:
         if _attended(key, jv, miss):
