@@ -19,6 +19,7 @@ from anrs119.model.summaries import (
     DEFERRAL_READING,
     TimeToEvent,
     _pairwise_sum,
+    _radix_sort,
     ceil_tenth,
     change_readings,
     chi2_2x2,
@@ -331,3 +332,17 @@ def test_compiled_safety_counts_equal_the_numpy_formula(per_replicate):
     assert list(got) == list(ref)
     for k in ref:
         assert got[k].tobytes() == ref[k].tobytes(), k
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-(2**40), 2**40), max_size=300),
+    st.sampled_from([1, 200, 300, 40_000, 70_000, 2**41]),
+)
+def test_radix_sort_sorts_as_numpy_does(values, span):
+    """Narrow spans take the counting passes (one or two), wide ones numpy's sort."""
+    keys = np.asarray([v % span - span // 2 for v in values], dtype=np.int64)
+    expected = np.sort(keys)
+    work = np.empty(keys.size, dtype=np.int64)
+    _radix_sort(keys, keys.size, work, np.empty(257, dtype=np.int64))
+    assert np.array_equal(keys, expected)

@@ -349,6 +349,44 @@ def _mw_p(vals, grp, order, n, n1):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _radix_sort(keys, n, work, count):  # pragma: no cover - compiled
+    """Sort ``keys[:n]`` in place: two 8-bit counting passes over ``key - min`` when the span
+    fits 16 bits (numpy's quicksort otherwise). On a trial's hundred-odd changes it takes half
+    the time of the quicksort, whose comparisons the branch predictor cannot learn."""
+    if n < 2:
+        return
+    lo = keys[0]
+    hi = keys[0]
+    for k in range(1, n):
+        lo = min(lo, keys[k])
+        hi = max(hi, keys[k])
+    if hi - lo >= 65536:
+        keys[:n].sort()
+        return
+    count[:] = 0
+    for k in range(n):
+        count[((keys[k] - lo) & 255) + 1] += 1
+    for b in range(256):
+        count[b + 1] += count[b]
+    for k in range(n):
+        d = (keys[k] - lo) & 255
+        work[count[d]] = keys[k]
+        count[d] += 1
+    if hi - lo < 256:
+        keys[:n] = work[:n]
+        return
+    count[:] = 0
+    for k in range(n):
+        count[((work[k] - lo) >> 8) + 1] += 1
+    for b in range(256):
+        count[b + 1] += count[b]
+    for k in range(n):
+        d = (work[k] - lo) >> 8
+        keys[count[d]] = work[k]
+        count[d] += 1
+
+
+@njit(cache=True)
 def _rank_claims(keys, n, scale, out, col, kind, i, tests):  # pragma: no cover - compiled
     """Both arms' medians and the Mann-Whitney P of the values in ``keys[:n]``, sorted integer
     keys ``value * scale << 2 | flag << 1 | IL-2``, into ``out[col + 2 * kind + arm, i]`` and
@@ -719,6 +757,8 @@ def _claim_rows(
         # share the values at the visit, so one sort serves both (off ART: a flag bit)
         keys = np.empty(n, dtype=np.int64)
         sub = np.empty(n, dtype=np.int64)
+        work = np.empty(n, dtype=np.int64)
+        count = np.empty(257, dtype=np.int64)
         counts[I_NCH1, i] = 0
         counts[I_NCH2, i] = 0
         for j in range(n):
@@ -735,7 +775,7 @@ def _claim_rows(
                         flag = 2 if (src == 0 and inc[0, j]) else 0
                         keys[nn] = (np.int64(np.rint(d[j] * scale)) << 2) | flag | il2[i, j]
                         nn += 1
-                keys[:nn].sort()
+                _radix_sort(keys, nn, work, count)
                 _rank_claims(keys, nn, scale, out, K_READ + N_READ * rd, kind, i, tests)
                 if src == 0:
                     m = 0
