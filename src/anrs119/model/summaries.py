@@ -387,56 +387,51 @@ def _radix_sort(keys, n, work, count):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _rank_claims(keys, n, scale, out, col, kind, i, tests):  # pragma: no cover - compiled
+def _rank_claims(keys, n, scale, out, col, kind, i, tests, scratch):  # pragma: no cover - compiled
     """Both arms' medians and the Mann-Whitney P of the values in ``keys[:n]``, sorted integer
     keys ``value * scale << 2 | flag << 1 | IL-2``, into ``out[col + 2 * kind + arm, i]`` and
-    ``out[col + 4 + kind, i]``: the numbers np.median and
-    :func:`_mw_p`, bit for bit (a key's value divided by ``scale`` is the value it came from)."""
+    ``out[col + 4 + kind, i]``: the numbers np.median and :func:`_mw_p` give, bit for bit (a
+    key's value divided by ``scale`` is the value it came from). ``scratch``: (2, N) work space.
+
+    The passes never branch on a patient's arm or on a tie (compares the branch predictor
+    cannot learn): each arm's values are written to their own row, a position advancing only
+    for its arm, and each value's tie run is found from its start and end.
+    """
     n1 = 0
     for k in range(n):
-        n1 += keys[k] & 1
+        key = keys[k]
+        g = key & 1
+        scratch[0, n1] = key
+        scratch[1, k - n1] = key
+        n1 += g
     for arm in range(2):
-        grp = 1 if arm == 0 else 0
         size = n1 if arm == 0 else n - n1
         med = np.nan
-        if size > 0:
-            half = size >> 1
-            lo = np.nan
-            seen = 0
-            for k in range(n):
-                if keys[k] & 1 == grp:
-                    v = np.float64(keys[k] >> 2) / scale
-                    if size % 2 == 1 and seen == half:
-                        med = v
-                        break
-                    if size % 2 == 0 and seen == half - 1:
-                        lo = v
-                    elif size % 2 == 0 and seen == half:
-                        med = (lo + v) / 2
-                        break
-                    seen += 1
+        if size % 2 == 1:
+            med = np.float64(scratch[arm, size >> 1] >> 2) / scale
+        elif size > 0:
+            lo = np.float64(scratch[arm, (size >> 1) - 1] >> 2) / scale
+            med = (lo + np.float64(scratch[arm, size >> 1] >> 2) / scale) / 2
         out[col + 2 * kind + arm, i] = med
     if not tests:
         return
-    # _mw_p on the sorted values: tie groups are runs of equal values
+    # _mw_p on the sorted values: the rank of a value is the mean position of its tie run;
+    # rank and tie sums are sums of halves and integers, exact in any order
     n2 = n - n1
     if n1 == 0 or n2 == 0:
         out[col + 4 + kind, i] = np.nan
         return
+    start = scratch[0]
+    for k in range(n):
+        start[k] = k if k == 0 or keys[k] >> 2 != keys[k - 1] >> 2 else start[k - 1]
     r1 = 0.0
     tie = 0.0
-    k = 0
-    while k < n:
-        m = k
-        while m + 1 < n and keys[m + 1] >> 2 == keys[k] >> 2:
-            m += 1
-        t = m - k + 1
-        rank = (k + m) / 2.0 + 1.0
-        for q in range(k, m + 1):
-            if keys[q] & 1:
-                r1 += rank
-        tie += t * t * t - t
-        k = m + 1
+    end = n - 1
+    for k in range(n - 1, -1, -1):
+        end = end if k == n - 1 or keys[k] >> 2 == keys[k + 1] >> 2 else k
+        t = end - start[k] + 1
+        r1 += ((start[k] + end) / 2.0 + 1.0) * (keys[k] & 1)
+        tie += t * t - 1
     u1 = r1 - n1 * (n1 + 1) / 2.0
     mu = n1 * n2 / 2.0
     var = n1 * n2 / 12.0 * ((n + 1) - tie / (n * (n - 1.0)))
@@ -759,6 +754,7 @@ def _claim_rows(
         sub = np.empty(n, dtype=np.int64)
         work = np.empty(n, dtype=np.int64)
         count = np.empty(257, dtype=np.int64)
+        scratch = np.empty((2, n), dtype=np.int64)
         counts[I_NCH1, i] = 0
         counts[I_NCH2, i] = 0
         for j in range(n):
@@ -776,14 +772,14 @@ def _claim_rows(
                         keys[nn] = (np.int64(np.rint(d[j] * scale)) << 2) | flag | il2[i, j]
                         nn += 1
                 _radix_sort(keys, nn, work, count)
-                _rank_claims(keys, nn, scale, out, K_READ + N_READ * rd, kind, i, tests)
+                _rank_claims(keys, nn, scale, out, K_READ + N_READ * rd, kind, i, tests, scratch)
                 if src == 0:
                     m = 0
                     for k in range(nn):
                         if keys[k] & 2:
                             sub[m] = keys[k]
                             m += 1
-                    _rank_claims(sub, m, scale, out, K_READ, kind, i, tests)
+                    _rank_claims(sub, m, scale, out, K_READ, kind, i, tests, scratch)
 
         # Kaplan-Meier of the low-VL subgroup: end point free and ART free at the subgroup week
         surv = np.empty((2, v))
