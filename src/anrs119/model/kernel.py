@@ -331,13 +331,7 @@ def _clinical_time(rate, budget, c0, slope, floor, v0, drift, eff, ca, cv, hr_ar
     k_floor = n  # the step from which the CD4 count is on the other side of the floor
     if slope != 0.0:
         k_floor = _first_step(1, n, c0, slope, floor, dt, slope < 0.0)
-    k_switch = n
-    if switch < np.inf:
-        k_switch = int(min(max(np.ceil(switch / dt), 0.0), float(n)))
-        while k_switch > 0 and (k_switch - 1) * dt >= switch:
-            k_switch -= 1
-        while k_switch < n and k_switch * dt < switch:
-            k_switch += 1
+    k_switch = _first_step_at(switch, dt, 0, n) if switch < np.inf else n
     cum = 0.0
     k = 0
     while k < n:
@@ -684,15 +678,20 @@ def _patient(
 @njit(cache=True, parallel=True)
 def run(
     seed, rep0, params, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, out,
-    cd4_obs, vl_obs, attended, noise, noise_index, boost_nonneg=False,
+    cd4_obs, vl_obs, attended, noise, noise_index, boost_index, boost_nonneg=False,
 ):  # fmt: skip
     """Simulate every patient of every replicate (parallel over patients, deterministic).
 
-    ``noise[noise_index[r]]`` is replicate ``r``'s :func:`noise_bounds` table."""
+    ``noise[noise_index[r]]`` is replicate ``r``'s :func:`noise_bounds` table, and
+    ``bh[boost_index[r]]``, ``bv[boost_index[r]]`` its IL-2 boost tables (weekly, at visits).
+    :func:`_patient` is inlined here: a call would pass its ten arrays by reference count,
+    for every patient.
+    """
     reps, n = log_meas.shape
     for idx in prange(reps * n):
         r = idx // n
         i = idx % n
-        _patient(seed, rep0 + r, i, params[r], log_meas[r, i], il2[i], visits, cycles, bh[r],
-                 bv[r], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs, attended,
+        b = boost_index[r]
+        _patient(seed, rep0 + r, i, params[r], log_meas[r, i], il2[i], visits, cycles, bh[b],
+                 bv[b], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs, attended,
                  noise[noise_index[r]], boost_nonneg)  # fmt: skip

@@ -275,15 +275,14 @@ def simulate(
 
     dt = HAZARD_STEP_WEEKS
     n_steps = math.ceil(horizon / dt - 1e-9)
-    ramp, half = q["il2_rampup"], q["il2_halflife"]
-    if np.all(ramp == ramp[0]) and np.all(half == half[0]):  # one table serves every replicate
-        ramp, half = ramp[:1], half[:1]
-    bh = _boost_table(np.arange(n_steps) * dt, cycles, ramp, half)
-    bv = _boost_table(visits, cycles, ramp, half)
+    # one IL-2 boost table per distinct (ramp-up, half-life) pair, as for the noise bounds:
+    # the kernel then always takes C-contiguous tables (one compiled signature)
+    shapes, boost_index = np.unique(
+        np.stack([q["il2_rampup"], q["il2_halflife"]], axis=1), axis=0, return_inverse=True
+    )
+    bh = _boost_table(np.arange(n_steps) * dt, cycles, shapes[:, 0], shapes[:, 1])
+    bv = _boost_table(visits, cycles, shapes[:, 0], shapes[:, 1])
     boost_nonneg = bool(np.all(bh >= 0.0))  # lets the kernel bound the ART hazard (see there)
-    if bh.shape[0] != r:
-        bh = np.broadcast_to(bh, (r, *bh.shape[1:]))
-        bv = np.broadcast_to(bv, (r, *bv.shape[1:]))
 
     out = np.empty((len(kernel.OUTPUTS), r, n))
     vshape = (r, n, visits.size) if full else (1, 1, 1)
@@ -298,7 +297,7 @@ def simulate(
     kernel.run(
         int(seed), int(first_replicate), params, log_meas, il2, visits, cycles, bh, bv, dt,
         n_steps, jw, full, out, cd4_obs, vl_obs, attended, noise, noise_index.ravel(),
-        boost_nonneg,
+        boost_index.ravel(), boost_nonneg,
     )  # fmt: skip
     o = dict(zip(kernel.OUTPUTS, out, strict=True))
     return Trials(
