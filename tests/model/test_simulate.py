@@ -15,6 +15,7 @@ from anrs119.model import kernel
 from anrs119.model.parameters import default_parameters
 from anrs119.model.simulate import (
     HAZARD_STEP_WEEKS,
+    _distinct_pairs,
     _il2_kernel,
     arm_indicator,
     cycle_weeks,
@@ -92,6 +93,35 @@ def test_chunking_and_threads_do_not_change_the_trials(p):
         numba.set_num_threads(threads)
     np.testing.assert_array_equal(whole.cd4_obs, one.cd4_obs)
     np.testing.assert_array_equal(whole.t_art, one.t_art)
+
+
+def test_per_replicate_tables_follow_their_replicates(p):
+    """Replicates with their own IL-2 boost shape, noise and threshold share tables by
+    index: each replicate is the trial its own scalar parameters give."""
+    r = 6
+    per = {
+        "il2_rampup": np.array([2.0, 4.0, 2.0, 4.0, 3.0, 2.0]),
+        "il2_halflife": np.array([52.0, 52.0, 52.0, 200.0, 52.0, 52.0]),
+        "cd4_noise_sdlog": np.array([0.2, 0.2, 0.3, 0.2, 0.2, 0.2]),
+        "cd4_threshold": np.array([300.0, 300.0, 300.0, 300.0, 350.0, 300.0]),
+    }
+    together = next(simulate_trials(dict(p, **per), r, 9, chunk=r))
+    for k in range(r):
+        alone = simulate(dict(p, **{n: v[k] for n, v in per.items()}), together.il2[0],
+                         together.visits, 9, 1, k)  # fmt: skip
+        for name in ("t_primary", "t_cd4", "t_art", "t_aids", "cd4_w", "cd4_obs"):
+            np.testing.assert_array_equal(getattr(alone, name)[0], getattr(together, name)[k])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.1, 0.2, -0.0, 0.0]), st.sampled_from([1.0, 2.0])),
+                min_size=1, max_size=12))  # fmt: skip
+def test_distinct_pairs_index_every_row(rows):
+    a, b = np.array(rows).T
+    x, y, index = _distinct_pairs(a, b)
+    np.testing.assert_array_equal(x[index], a)
+    np.testing.assert_array_equal(y[index], b)
+    assert len(set(zip(x.tolist(), y.tolist(), strict=True))) == x.size
 
 
 def test_claims_only_run_equals_the_full_run(p):

@@ -414,6 +414,9 @@ def _obs(key, j, tv, pr, c0, slope, gain, bv, kw, v0, drift, eff, t_art, n_given
 NOISE_BUCKETS: int = 256
 """Buckets of a visit's first Box-Muller uniform (its top 8 bits) in :func:`noise_bounds`."""
 
+# largest |z| = sqrt(-2 ln u1) in each bucket (u1 >= b / 256); bucket 0 has none (set apart)
+_NOISE_REACH = np.sqrt(-2.0 * np.log(np.maximum(np.arange(NOISE_BUCKETS), 1) / NOISE_BUCKETS))
+
 
 def noise_bounds(sig: np.ndarray, thr: np.ndarray) -> np.ndarray:
     """(R, 2, NOISE_BUCKETS): counts that every reading falls below / at or above ``thr``.
@@ -426,12 +429,12 @@ def noise_bounds(sig: np.ndarray, thr: np.ndarray) -> np.ndarray:
     """
     sig = np.asarray(sig, dtype=float)[:, None]
     thr = np.asarray(thr, dtype=float)[:, None]
-    low = np.arange(NOISE_BUCKETS) / NOISE_BUCKETS
-    with np.errstate(divide="ignore", invalid="ignore"):  # bucket 0: no bound (0 x inf)
-        reach = np.sqrt(-2.0 * np.log(low))
-        f = np.exp(np.abs(sig) * reach[None, :]) * (1.0 + 1e-6)
+    f = np.exp(np.abs(sig) * _NOISE_REACH) * (1.0 + 1e-6)
     f[:, 0] = np.inf
-    return np.ascontiguousarray(np.stack([thr / f, thr * f], axis=1))
+    out = np.empty((f.shape[0], 2, NOISE_BUCKETS))
+    out[:, 0] = thr / f
+    out[:, 1] = thr * f
+    return out
 
 
 @njit(cache=True, inline="always")

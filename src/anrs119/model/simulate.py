@@ -226,6 +226,17 @@ def _il2_kernel(lag: np.ndarray, rampup: float, halflife: float) -> np.ndarray:
     return np.where(lag > 0, rise * decay, 0.0)
 
 
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs (a[r], b[r]) and the index of each replicate's pair among them (one
+    1-D unique of complex keys: np.unique over the rows of an array is a hundred times
+    slower, and most calls have a single pair)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if np.all(a == a[0]) and np.all(b == b[0]):
+        return a[:1], b[:1], np.zeros(a.size, dtype=np.int64)
+    keys, index = np.unique(a + 1j * b, return_inverse=True)
+    return keys.real.copy(), keys.imag.copy(), index.astype(np.int64).ravel()
+
+
 def simulate(
     p: Mapping[str, float],
     il2: np.ndarray,
@@ -277,11 +288,9 @@ def simulate(
     n_steps = math.ceil(horizon / dt - 1e-9)
     # one IL-2 boost table per distinct (ramp-up, half-life) pair, as for the noise bounds:
     # the kernel then always takes C-contiguous tables (one compiled signature)
-    shapes, boost_index = np.unique(
-        np.stack([q["il2_rampup"], q["il2_halflife"]], axis=1), axis=0, return_inverse=True
-    )
-    bh = _boost_table(np.arange(n_steps) * dt, cycles, shapes[:, 0], shapes[:, 1])
-    bv = _boost_table(visits, cycles, shapes[:, 0], shapes[:, 1])
+    ramp, half, boost_index = _distinct_pairs(q["il2_rampup"], q["il2_halflife"])
+    bh = _boost_table(np.arange(n_steps) * dt, cycles, ramp, half)
+    bv = _boost_table(visits, cycles, ramp, half)
     boost_nonneg = bool(np.all(bh >= 0.0))  # lets the kernel bound the ART hazard (see there)
 
     out = np.empty((len(kernel.OUTPUTS), r, n))
@@ -290,14 +299,13 @@ def simulate(
     vl_obs = np.empty(vshape)
     attended = np.empty(vshape, dtype=bool)
     # one table of visit-noise bounds per distinct (noise, threshold) pair
-    pairs, noise_index = np.unique(
-        params[:, [kernel.P_NOISE, kernel.P_THRESHOLD]], axis=0, return_inverse=True
-    )
-    noise = kernel.noise_bounds(pairs[:, 0], pairs[:, 1])
+    noise_sd, threshold = params[:, kernel.P_NOISE], params[:, kernel.P_THRESHOLD]
+    sig, thr, noise_index = _distinct_pairs(noise_sd, threshold)
+    noise = kernel.noise_bounds(sig, thr)
     kernel.run(
         int(seed), int(first_replicate), params, log_meas, il2, visits, cycles, bh, bv, dt,
-        n_steps, jw, full, out, cd4_obs, vl_obs, attended, noise, noise_index.ravel(),
-        boost_index.ravel(), boost_nonneg,
+        n_steps, jw, full, out, cd4_obs, vl_obs, attended, noise, noise_index, boost_index,
+        boost_nonneg,
     )  # fmt: skip
     o = dict(zip(kernel.OUTPUTS, out, strict=True))
     return Trials(
