@@ -678,23 +678,40 @@ def _patient(
                 vl_obs[r, i, j] = v
 
 
+PATIENT_BLOCK: int = 16
+"""Patients simulated per call of :func:`_patients` (one parallel task)."""
+
+
+@njit(cache=True)
+def _patients(
+    seed, rep, lo, hi, pr, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, o, r,
+    cd4_obs, vl_obs, attended, nb, boost_nonneg,
+):  # fmt: skip
+    """Patients ``lo`` to ``hi - 1`` of one replicate. A call passes its arrays by reference
+    count, so a block of patients shares one call; :func:`_patient` is inlined here rather
+    than into the parallel loop of :func:`run`, whose compilation it would slow by half."""
+    for i in range(lo, hi):
+        _patient(seed, rep, i, pr, log_meas[i], il2[i], visits, cycles, bh, bv, dt, n_steps, jw,
+                 full, o, r, cd4_obs, vl_obs, attended, nb, boost_nonneg)  # fmt: skip
+
+
 @njit(cache=True, parallel=True)
 def run(
     seed, rep0, params, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, out,
     cd4_obs, vl_obs, attended, noise, noise_index, boost_index, boost_nonneg=False,
 ):  # fmt: skip
-    """Simulate every patient of every replicate (parallel over patients, deterministic).
+    """Simulate every patient of every replicate (parallel over blocks of patients,
+    deterministic: a patient's numbers do not depend on its block or thread).
 
     ``noise[noise_index[r]]`` is replicate ``r``'s :func:`noise_bounds` table, and
     ``bh[boost_index[r]]``, ``bv[boost_index[r]]`` its IL-2 boost tables (weekly, at visits).
-    :func:`_patient` is inlined here: a call would pass its ten arrays by reference count,
-    for every patient.
     """
     reps, n = log_meas.shape
-    for idx in prange(reps * n):
-        r = idx // n
-        i = idx % n
+    blocks = (n + PATIENT_BLOCK - 1) // PATIENT_BLOCK
+    for idx in prange(reps * blocks):
+        r = idx // blocks
+        lo = (idx % blocks) * PATIENT_BLOCK
         b = boost_index[r]
-        _patient(seed, rep0 + r, i, params[r], log_meas[r, i], il2[i], visits, cycles, bh[b],
-                 bv[b], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs, attended,
-                 noise[noise_index[r]], boost_nonneg)  # fmt: skip
+        _patients(seed, rep0 + r, lo, min(lo + PATIENT_BLOCK, n), params[r], log_meas[r], il2,
+                  visits, cycles, bh[b], bv[b], dt, n_steps, jw, full, out, r, cd4_obs, vl_obs,
+                  attended, noise[noise_index[r]], boost_nonneg)  # fmt: skip
