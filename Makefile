@@ -47,18 +47,23 @@ test: $(STAMP) browser  ## lint, unit tests beside a strict from-scratch build o
 	$(BIN)/ruff format --check src tests bench
 	rm -rf $(EXECUTED)
 	$(BIN)/python -m anrs119 cache-guard
-	@# The strict build (one notebook at a time: mostly one core) runs beside the unit tests; its
-	@# log is printed after them, and either failing fails the target. The numba kernels are
-	@# compiled into their cache first, once, instead of by each test worker (a minute each).
+	@# The strict build and the own-data rebuild (a second whole build, for the site tests; one
+	@# notebook at a time, so mostly one core each, and no compiled kernel needed) run beside the
+	@# unit tests. The build's log is printed after them, and either failing fails the target. The
+	@# numba kernels are compiled into their cache first, once, instead of by each test worker.
 	mkdir -p _build
+	own=$$(mktemp -d); trap 'rm -rf "$$own"' EXIT; \
 	$(BIN)/jupyter-book build . $(JB_FLAGS) > $(BUILD_LOG) 2>&1 & build=$$!; \
+	$(BIN)/python -m tests.site.own_data "$$own" & owned=$$!; \
 	$(BIN)/python -m anrs119 compile && \
 	$(BIN)/python -m pytest -m "not site" -q -n 2 && unit=0 || unit=$$?; \
 	wait $$build && built=0 || built=$$?; \
 	cat $(BUILD_LOG); \
 	echo "unit tests: exit $$unit; strict build: exit $$built"; \
-	test $$unit -eq 0 && test $$built -eq 0
-	$(BIN)/python -m pytest -m site -q -n 2 --dist loadfile
+	if [ $$unit -ne 0 ] || [ $$built -ne 0 ]; then \
+	  pkill -P $$owned || true; kill $$owned 2>/dev/null || true; exit 1; fi; \
+	wait $$owned; \
+	ANRS119_OWN_DATA_BUILD="$$own" $(BIN)/python -m pytest -m site -q -n 2 --dist loadfile
 
 browser:  ## install Debian's chromium for the browser tests, if it is missing
 	@command -v chromium >/dev/null || { \

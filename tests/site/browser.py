@@ -12,13 +12,22 @@ import http.server
 import os
 import shutil
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from playwright.sync_api import Browser, BrowserContext, Playwright, Request, Route
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    Route,
+)
 
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-sandbox",  # the tests run as root in CI
@@ -82,8 +91,9 @@ class Offline:
 
     attempted: list[str] = field(default_factory=list)
 
-    def install(self, context: BrowserContext) -> None:
-        context.route("**/*", self._route)
+    def install(self, target: BrowserContext | Page) -> None:
+        """Route every request of a browser context, or of one tab (a tab's routes come first)."""
+        target.route("**/*", self._route)
 
     def _route(self, route: Route, request: Request) -> None:
         if is_local(request.url):
@@ -195,10 +205,27 @@ _DARK_IMAGES_JS = """
 """
 
 
-def read_page(context: BrowserContext, base: str, page: str, offline: Offline) -> PageReport:
-    """Load one page of the site and report what a reader would see."""
+PAGES_AT_ONCE: int = 6
+"""Pages a reading keeps loading at the same time: most of a page's load is waiting (for its
+scripts, its fonts, half a second of network quiet), which overlaps across tabs."""
+
+
+@dataclass
+class _Loading:
+    """A tab on its way to a page, with what it has seen so far."""
+
+    page: str
+    url: str
+    tab: Page
+    response: Response | None
+    errors: list[str]
+    external: list[str]
+
+
+def _start(context: BrowserContext, base: str, page: str) -> _Loading:
     tab = context.new_page()
     errors: list[str] = []
+    external: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
     tab.on(
         "console",
@@ -222,18 +249,29 @@ def read_page(context: BrowserContext, base: str, page: str, offline: Offline) -
             else None
         ),
     )
-    before = len(offline.attempted)
+    Offline(external).install(tab)  # the tab's own record: pages load side by side
     url = f"{base}{page}.html"
     try:
-        response = tab.goto(url, wait_until="load")
+        response = tab.goto(url, wait_until="commit")
+    except Exception:
+        tab.close()
+        raise
+    return _Loading(page, url, tab, response, errors, external)
+
+
+def _finish(loading: _Loading) -> PageReport:
+    tab = loading.tab
+    try:
+        tab.wait_for_load_state("load")
         tab.wait_for_load_state("networkidle")
         seen = tab.evaluate(_COLLECT_JS)
         illegible = tab.evaluate(_DARK_IMAGES_JS) if seen["theme"] == "dark" else []
     finally:
         tab.close()
+    response = loading.response
     return PageReport(
-        page=page,
-        url=url,
+        page=loading.page,
+        url=loading.url,
         status=response.status if response else None,
         title=seen["title"],
         headings=[(int(level), text) for level, text in seen["headings"]],
@@ -244,13 +282,35 @@ def read_page(context: BrowserContext, base: str, page: str, offline: Offline) -
         unrendered_glue=seen["unrenderedGlue"],
         downloads=seen["downloads"],
         data_downloads=seen["dataDownloads"],
-        errors=errors,
-        external=offline.attempted[before:],
+        errors=loading.errors,
+        external=loading.external,
         overflow_px=int(seen["overflow"]),
         unscrollable=seen["unscrollable"],
         dark_theme=seen["theme"],
         illegible_images=illegible,
     )
+
+
+def read_pages(
+    context: BrowserContext, base: str, pages: list[str], at_once: int = PAGES_AT_ONCE
+) -> dict[str, PageReport]:
+    """Load each page of the site and report what a reader would see, ``at_once`` pages in
+    their own tabs at a time (each tab records its own errors and off-machine requests)."""
+    reports: dict[str, PageReport] = {}
+    loading: deque[_Loading] = deque()
+    try:
+        for page in pages:
+            if len(loading) >= at_once:
+                done = loading.popleft()
+                reports[done.page] = _finish(done)
+            loading.append(_start(context, base, page))
+        while loading:
+            done = loading.popleft()
+            reports[done.page] = _finish(done)
+    finally:
+        for left in loading:
+            left.tab.close()
+    return reports
 
 
 def screenshot(context: BrowserContext, url: str, path: Path) -> Path:

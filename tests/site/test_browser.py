@@ -70,9 +70,8 @@ def reports(chromium: Browser, site_url: str) -> dict[str, dict[str, browser.Pag
         context = chromium.new_context(
             viewport={"width": width, "height": browser.HEIGHT}, color_scheme=scheme
         )
-        offline = browser.Offline()
-        offline.install(context)
-        seen[mode] = {page: browser.read_page(context, site_url, page, offline) for page in PAGES}
+        browser.Offline().install(context)  # requests of no tab (workers) stay local too
+        seen[mode] = browser.read_pages(context, site_url, PAGES)
         context.close()
     return seen
 
@@ -299,3 +298,27 @@ def test_screenshots_of_the_primary_page(chromium: Browser, site_url: str, html_
         assert shot_width == width, f"{path}: {shot_width} px wide, not {width} ({mode})"
         assert shot_height >= browser.HEIGHT, f"{path}: only {shot_height} px tall"
         assert not offline.attempted, f"{page} ({mode}) tried the internet: {offline.attempted}"
+
+
+def test_side_by_side_reading_charges_each_fault_to_its_own_page(
+    chromium: Browser, tmp_path: Path
+) -> None:
+    """Pages read at once keep their faults apart: the harness itself can fail a page."""
+    clean = "<html><head><title>{0}</title></head><body><article>{0}</article></body></html>"
+    faulty = (
+        "<html><head><title>b</title><script src='https://example.org/x.js'></script></head>"
+        "<body><script>undefinedFunction()</script></body></html>"
+    )
+    for name, html in {"a": clean.format("a"), "b": faulty, "c": clean.format("c")}.items():
+        (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+    context = chromium.new_context()
+    try:
+        with browser.serve(tmp_path) as url:
+            seen = browser.read_pages(context, url, ["a", "b", "c"], at_once=3)
+    finally:
+        context.close()
+    assert seen["b"].external == ["https://example.org/x.js"]
+    assert any("undefinedFunction" in error for error in seen["b"].errors), seen["b"].errors
+    for page in ("a", "c"):
+        assert seen[page].title == page
+        assert not seen[page].external and not seen[page].errors, seen[page]

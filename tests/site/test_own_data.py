@@ -10,20 +10,16 @@ publish no patient-level downloads, no subject identifier and no path of the fol
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from anrs119.adam import TABLES, load_tables, write_xpt
-from anrs119.paths import REPO_ROOT, SYNTHETIC_DIR
+from anrs119.adam import TABLES, load_tables
 from anrs119.report.notice import SYNTHETIC_HEADLINE
 from anrs119.sphinxext import PATIENT_LEVEL_PAGES
-
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+from tests.site import own_data
+from tests.site.own_data import OWN_LABEL, OWN_PREFIX
 
 
 def scorecard_rows(html: Path) -> list[list[str]]:
@@ -37,50 +33,26 @@ def scorecard_rows(html: Path) -> list[list[str]]:
     ]
 
 
-OWN_LABEL = "Own-data rebuild test"
-OWN_PREFIX = "OWNDATA-"
-
-
-def own_tables() -> dict[str, pd.DataFrame]:
-    """The embedded tables with their synthetic mark replaced by other identifiers."""
-    tables = load_tables(SYNTHETIC_DIR)
-    ids = {u: f"{OWN_PREFIX}{k + 1:04d}" for k, u in enumerate(tables["adsl"]["USUBJID"])}
-    out = {name: df.assign(USUBJID=df["USUBJID"].map(ids)) for name, df in tables.items()}
-    out["adsl"]["STUDYID"] = "ANRS119"
-    return out
+@pytest.fixture(scope="module")
+def own_build(tmp_path_factory: pytest.TempPathFactory) -> own_data.OwnDataBuild:
+    """The build `make test` made beside the unit tests, or a new one."""
+    prebuilt = os.environ.get(own_data.PREBUILT_ENV)
+    if prebuilt:
+        result = own_data.load(Path(prebuilt))
+    else:
+        result = own_data.build(tmp_path_factory.mktemp("own-data"))
+    assert result.ok, f"own-data build: exit {result.returncode}\n{result.log}"
+    return result
 
 
 @pytest.fixture(scope="module")
-def own_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("adam-own")
-    for path in write_xpt(own_tables(), folder):
-        path.rename(path.with_name(path.stem.upper() + path.suffix))  # ADSL.xpt, as exported
-    return folder
+def own_data_folder(own_build: own_data.OwnDataBuild) -> Path:
+    return own_build.folder
 
 
 @pytest.fixture(scope="module")
-def own_data_site(tmp_path_factory: pytest.TempPathFactory, own_data_folder: Path) -> Path:
-    folder = own_data_folder
-    output = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [
-            str(JUPYTER_BOOK),
-            "build",
-            str(REPO_ROOT),
-            "--path-output",
-            str(output),
-            "-W",
-            "-n",
-            "--keep-going",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ANRS119_DATA": str(folder), "ANRS119_DATA_LABEL": OWN_LABEL},
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return output / "_build" / "html"
+def own_data_site(own_build: own_data.OwnDataBuild) -> Path:
+    return own_build.html
 
 
 def test_results_match_the_embedded_build(html_dir: Path, own_data_site: Path) -> None:
