@@ -20,6 +20,7 @@ from anrs119.model.simulate import (
     arm_indicator,
     cycle_weeks,
     follow_up_horizon,
+    per_replicate_value,
     simulate,
     simulate_claims,
     simulate_trials,
@@ -468,6 +469,34 @@ def test_per_replicate_parameters_equal_scalar_runs(p):
         ref = claim_summaries(tr, one, primary_test=s_test())
         for key, v in ref.items():
             np.testing.assert_array_equal(s[key][k : k + 1], v, err_msg=key)
+
+
+def test_one_chunk_gives_the_claims_of_many(p):
+    """The single-chunk path (no slicing, no concatenation) returns the same numbers."""
+    r = 9
+    q = dict(p, il2_halflife=np.linspace(20.0, 300.0, r))
+    whole = simulate_claims(q, r, 23, chunk=r)
+    pieces = simulate_claims(q, r, 23, chunk=2)
+    assert whole.keys() == pieces.keys()
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], pieces[key], err_msg=key)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(3.0, False), (2, False), (np.float64(1.5), False), (np.int64(4), False),
+     (np.array(2.0), False), (np.arange(3.0), True), ([1.0, 2.0], True),
+     (np.ones((2, 2)), False)],
+)  # fmt: skip
+def test_per_replicate_values_are_the_one_dimensional_ones(value, expected):
+    assert per_replicate_value(value) is expected
+
+
+def test_wrong_length_and_array_design_facts_are_refused(p):
+    with pytest.raises(ValueError, match="per-replicate values need shape"):
+        simulate_claims(dict(p, il2_halflife=np.ones(3)), 2, 1)
+    with pytest.raises(ValueError, match="a design fact takes one value"):
+        simulate_claims(dict(p, n_il2=np.array([66.0, 66.0])), 2, 1)
 
 
 def s_test() -> str:

@@ -265,6 +265,12 @@ _FISHER_MEMO: dict[tuple[int, int, int, int], float] = {}
 FISHER_MEMO_LIMIT: int = 500_000
 
 
+def _flat_counts(v, shape: tuple[int, ...]) -> np.ndarray:
+    """``v`` as 64-bit integers of ``shape``, flattened (broadcast only where it must be)."""
+    a = np.asarray(v, dtype=np.int64)
+    return (a if a.shape == shape else np.broadcast_to(a, shape)).ravel()
+
+
 def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -> np.ndarray:
     """Two-sided Fisher exact P value per replicate (same rule as scipy.stats.fisher_exact).
 
@@ -274,9 +280,7 @@ def fisher_2x2(e1: np.ndarray, n1: np.ndarray, e2: np.ndarray, n2: np.ndarray) -
     a fresh computation gives, bit for bit (each hypergeometric mass is computed on its own).
     """
     shape = np.shape(e1)
-    e1, n1, e2, n2 = (
-        np.broadcast_to(np.asarray(v, dtype=np.int64), shape).ravel() for v in (e1, n1, e2, n2)
-    )
+    e1, n1, e2, n2 = (_flat_counts(v, shape) for v in (e1, n1, e2, n2))
     if e1.size == 0:
         return np.empty(shape)
     if np.any((e1 < 0) | (e2 < 0) | (e1 > n1) | (e2 > n2)):
