@@ -209,16 +209,19 @@ def _check_design_scalars(p: Mapping[str, float]) -> None:
 
 def _per_replicate(p: Mapping[str, float], replicates: int) -> dict[str, np.ndarray]:
     _check_design_scalars(p)
+    rows = np.empty((len(PER_REPLICATE), replicates))  # one row per input (np.full is slower)
     out = {}
-    for name in PER_REPLICATE:
-        v = np.asarray(p[name], dtype=float)
-        if v.ndim == 0:
-            v = np.full(replicates, float(v))
-        elif v.shape != (replicates,):
-            raise ValueError(
-                f"parameter {name}: per-replicate values need shape ({replicates},), got {v.shape}"
-            )
-        out[name] = v
+    for name, row in zip(PER_REPLICATE, rows, strict=True):
+        v = p[name]
+        if not isinstance(v, (float, int)):
+            v = np.asarray(v, dtype=float)
+            if v.ndim != 0 and v.shape != (replicates,):
+                raise ValueError(
+                    f"parameter {name}: per-replicate values need shape ({replicates},), "
+                    f"got {v.shape}"
+                )
+        row[:] = v
+        out[name] = row
     return out
 
 
