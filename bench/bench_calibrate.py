@@ -2,7 +2,7 @@
 
 Writes to a temporary folder, so the committed data/model/posterior.csv is untouched. Parallel
 ABC is not bitwise reproducible, so the result is compared with the committed sample only
-through its posterior medians. First, the cost of one particle, part by part (one process):
+through its posterior medians. Then the cost of one particle, part by part (one process):
 the simulated trial (the model call pyabc makes), and the proposal draw and the two densities
 (transition, prior) pyabc evaluates for it. ``--particles-only`` stops there.
 """
@@ -65,9 +65,11 @@ def particle_costs() -> None:
 
 
 def main() -> None:
-    particle_costs()
     if "--particles-only" in sys.argv[1:]:
+        particle_costs()
         return
+    # The particle costs run the parallel kernel in this process, after which pyabc's forked
+    # workers would die (GNU OpenMP refuses a fork): they come after the calibration.
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         run_calibration(folder=Path(folder), progress=True)
@@ -82,6 +84,7 @@ def main() -> None:
     )
     for name, value in new.items():
         print(f"  {name:18s} posterior median {value:10.4g} (committed {old[name]:10.4g})")
+    particle_costs()
 
 
 if __name__ == "__main__":
