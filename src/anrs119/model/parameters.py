@@ -654,7 +654,7 @@ def model_parameters() -> tuple[Parameter, ...]:
 
 
 def calibrated_values(path: Path = CALIBRATION_FILE) -> dict[str, float]:
-    """Fitted values stored by :func:`anrs119.model.calibrate.run_calibration`."""
+    """Fitted values stored by :func:`anrs119.model.write_point_calibration` (calibration.json)."""
     if not path.exists():
         raise ModelInputError(
             f"{path}: file missing; rule: run `python -m anrs119 calibrate` to fit the model"
