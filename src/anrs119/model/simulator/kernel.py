@@ -280,7 +280,9 @@ def _first_step(lo, n, c0, slope, floor, dt, at_floor):
     (``at_floor``, falling count) or above it (not ``at_floor``, rising count): ``n`` if none.
     The count moves one way, so an estimate corrected by the exact test is the step a walk
     would find."""
-    est = np.ceil((floor - c0) / (slope * dt))
+    step = slope * dt
+    # a slope so small that one step underflows to 0 never crosses (numba raises on x / 0)
+    est = np.ceil((floor - c0) / step) if step != 0.0 else float(n)
     k = int(min(max(est, float(lo)), float(n)))
     while k > lo and (c0 + slope * ((k - 1) * dt) <= floor) == at_floor:
         k -= 1
