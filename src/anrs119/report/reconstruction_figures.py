@@ -180,6 +180,9 @@ def typicality_table(table: pd.DataFrame) -> pd.DataFrame:
                 "Median percentile": _num(r["median_percentile"], 0),
                 "Below 2.5th": f"{r['below']} of {r['n']}",
                 "Above 97.5th": f"{r['above']} of {r['n']}",
+                "In the tails (MC SE)": (
+                    f"{100 * r['tail_share']:.1f}% ({100 * r['tail_share_se']:.1f})"
+                ),
                 "P (tails, if 5%)": "< .001" if r["p_tails"] < 0.001 else f"{r['p_tails']:.3f}",
             }
         )

@@ -1,0 +1,475 @@
+"""The whole pipeline on one abstract: how plausible it is under the model, and what its
+reconstructions say.
+
+For an abstract in the registry's format (the published one, a what-if, or one printed from a
+simulated trial):
+
+1. **Forensic**: week-96 counts within the model's arms and a plausible test that give its
+   primary percentages and P value (:func:`.abstract.forensic_allocation`); none:
+   arithmetically impossible (or impossible with the model's arm sizes).
+2. **Consistency of each P value with its own point estimates** (CD4 changes, viral-load
+   changes, the low-viral-load subgroup): among the prior-predictive trials whose two printed
+   estimates are nearest the abstract's, how often is the P value as far out as the printed one
+   (:func:`consistency_checks`)?
+3. **Joint predictive check**: the Mahalanobis distance of all its statistics among
+   prior-predictive trials (:func:`anrs119.model.checks.predictive.joint_check`; prior, not
+   posterior, so that the abstract is not used twice).
+4. **Posterior** of the model's free parameters given its printed point estimates
+   (:func:`posterior_for`), and **reconstructions** at posterior draws, each conditioned on every
+   claim, with their **typicality**: where each unpublished quantity falls among unconditioned
+   trials of its own draw.
+
+:func:`verdict` turns these into ``plausible`` or ``implausible`` by the thresholds below; the
+reconstruction chapter reports their false-alarm rate on abstracts printed from simulated trials.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from anrs119.model.reconstruction.ensemble_tables import QUANTITIES
+
+JOINT_ALPHA: float = 0.01
+"""The joint predictive check flags an abstract whose statistics are at least as far from the
+prior-predictive mean as fewer than 1% of simulated trials."""
+
+
+CONSISTENCY_ALPHA: float = 0.01
+"""A P value is inconsistent with its point estimates when, among the nearest prior-predictive
+trials, fewer than 1% (two-sided) are as far out (three such checks: at most 3% of abstracts the
+model prints are flagged by them)."""
+
+
+NEIGHBOURS: int = 200
+"""Prior-predictive trials nearest in a claim's two printed estimates, among which its P value is
+placed."""
+
+
+CONSISTENCY_GROUPS: dict[str, tuple[str, str, str]] = {
+    "CD4 changes": ("cd4_change_w96_il2", "cd4_change_w96_control", "cd4_change_w96_p"),
+    "viral-load changes": ("vl_change_w96_il2", "vl_change_w96_control", "vl_change_w96_p"),
+    "low-viral-load subgroup": (
+        "lowvl_free_w150_il2",
+        "lowvl_free_w150_control",
+        "lowvl_free_w150_p",
+    ),
+}
+"""The claims whose P value is checked against their two point estimates."""
+
+
+MIN_EXACT_SHARE: float = 0.5
+"""Reconstructions must succeed at no fewer than half the posterior draws: an abstract that the
+search cannot print at most draws is one the model can hardly produce."""
+
+
+TYPICALITY_SHARE: float = 0.8
+"""The typicality check flags an abstract when, for some unpublished quantity, at least this
+share of its reconstructions falls in the outer 5% of its own draw's unconditioned trials (5%
+would if conditioning on the abstract changed nothing about that quantity)."""
+
+
+TAIL: float = 2.5
+"""Outer 5%: below the 2.5th or above the 97.5th percentile of the unconditioned trials."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Work per abstract: ``reconstructions`` at posterior draws, each ranked among ``reference``
+    unconditioned trials of its draw; ``table`` prior-predictive trials for the checks (and the
+    stand-in posterior, which keeps ``accepted`` of them)."""
+
+    reconstructions: int = 9
+    reference: int = 39
+    table: int = 20_000
+    accepted: int = 300
+
+
+FULL = Sizes()
+REDUCED = Sizes(reconstructions=3, reference=19, table=2_000, accepted=60)
+
+
+# ---------------------------------------------------------------- statistics of an abstract
+
+
+def abstract_statistics(claims: pd.DataFrame):
+    """The joint check's statistics of an abstract (as :func:`anrs119.model.inference.statistics.
+    statistics` makes them for the registry): every numeric result claim, P values on log10,
+    bounds as one-sided excess, the deferral capped at the subgroup week."""
+    from anrs119.model.inference.statistics import Statistic
+
+    res = claims[(claims["kind"] == "result") & claims["value"].notna()]
+    cap = float(claims.at["subgroup_timepoint_weeks", "value"])
+    return tuple(
+        Statistic(
+            id=str(cid),
+            value=float(r["value"]),
+            bound=str(r["bound"]),
+            log_scale=r["statistic"] == "p_value",
+            cap=cap if r["statistic"] == "difference" else None,
+        )
+        for cid, r in res.iterrows()
+    )
+
+
+POSTERIOR_STATISTICS: tuple[str, ...] = (
+    "primary_w96_il2",
+    "primary_w96_control",
+    "cd4_change_w96_il2",
+    "cd4_change_w96_control",
+    "vl_change_w96_il2",
+    "vl_change_w96_control",
+    "lowvl_free_w150_il2",
+    "lowvl_free_w150_control",
+    "lowvl_art_deferral",
+)
+"""The printed point estimates the stand-in posterior conditions on (as the amortised one)."""
+
+
+def printed_estimates(claims: pd.DataFrame) -> np.ndarray:
+    return np.array([float(claims.at[c, "value"]) for c in POSTERIOR_STATISTICS])
+
+
+def printed_summaries(summaries: Mapping[str, np.ndarray], claims: pd.DataFrame) -> np.ndarray:
+    """(trials, statistics): simulated point estimates printed with the abstract's decimals, the
+    deferral capped at the subgroup week (0 when not estimable)."""
+    cap = float(claims.at["subgroup_timepoint_weeks", "value"])
+    cols = []
+    for c in POSTERIOR_STATISTICS:
+        x = np.asarray(summaries[c], dtype=float)
+        if c == "lowvl_art_deferral":
+            x = np.where(np.isnan(x), 0.0, np.clip(x, -cap, cap))
+        d = int(claims.at[c, "decimals"])
+        q = 10.0**d
+        cols.append(np.sign(x) * np.floor(np.round(np.abs(x) * q, 9) + 0.5) / q)
+    return np.column_stack(cols)
+
+
+# ---------------------------------------------------------------- the posterior
+
+
+@dataclass(frozen=True)
+class PriorTable:
+    """Prior draws (free parameters) and the printed point estimates of their trials."""
+
+    parameters: pd.DataFrame
+    summaries: dict[str, np.ndarray]
+
+
+def prior_table(base: Mapping[str, float], size: int, seed: int, progress: bool = False):
+    """``size`` trials simulated at prior draws (one each), in seeded chunks."""
+    from anrs119.model.inference.draws import predictive_summaries
+    from anrs119.model.inference.priors import load_priors
+
+    draws = load_priors().sample(np.random.default_rng([seed, 0]), size)
+    summ = predictive_summaries(base, draws, seed, desc="prior-predictive table", progress=progress)
+    return PriorTable(pd.DataFrame(draws), summ)
+
+
+def stand_in_posterior(claims: pd.DataFrame, table: PriorTable, accepted: int) -> pd.DataFrame:
+    """Rejection ABC on ``table``: the ``accepted`` trials whose printed point estimates are
+    nearest the abstract's (each statistic scaled by its median absolute deviation), with
+    Epanechnikov weights. A stand-in for the amortised posterior (no regression adjustment)."""
+    s = printed_summaries(table.summaries, claims)
+    ok = np.all(np.isfinite(s), axis=1)
+    med = np.median(s[ok], axis=0)
+    mad = 1.4826 * np.median(np.abs(s[ok] - med), axis=0)
+    scale = np.where(mad > 0, mad, np.where(s[ok].std(axis=0) > 0, s[ok].std(axis=0), 1.0))
+    d = np.sqrt(np.sum(((s - printed_estimates(claims)) / scale) ** 2, axis=1))
+    d[~ok] = np.inf
+    order = np.lexsort((np.arange(d.size), d))
+    keep = order[:accepted]
+    h = d[order[min(accepted, d.size - 1)]]
+    w = 1.0 - (d[keep] / h) ** 2 if h > 0 else np.ones(keep.size)
+    sample = table.parameters.iloc[keep].reset_index(drop=True)
+    sample["weight"] = np.maximum(w, 0.0) / np.maximum(w, 0.0).sum()
+    return sample
+
+
+POSTERIOR_SOURCES: tuple[str, ...] = ("amortised", "stand-in")
+
+
+def amortised_available() -> bool:
+    """Whether this installation has the amortised posterior (issue 25)."""
+    try:
+        from anrs119.model.inference import rejection  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def amortised_posterior(claims: pd.DataFrame) -> pd.DataFrame | None:
+    """The amortised posterior of the abstract (issue 25's reference table with rejection and
+    regression), or None while it is not available in this installation."""
+    try:
+        from anrs119.model.inference import rejection  # type: ignore[attr-defined]
+        from anrs119.model.inference.statistics import posterior_statistics
+    except ImportError:
+        return None
+    stats_ = posterior_statistics(claims)
+    observed = {s.id: float(s.value) for s in stats_}
+    try:
+        result = rejection.abc_posterior(observed)
+    except (TypeError, FileNotFoundError, OSError):  # no stored table in this installation
+        return None
+    return result.sample if hasattr(result, "sample") else result
+
+
+def posterior_for(
+    claims: pd.DataFrame, table: PriorTable | None, accepted: int
+) -> tuple[pd.DataFrame, str]:
+    """The abstract's posterior sample (free parameters and ``weight``) and its source."""
+    if table is None:
+        sample = amortised_posterior(claims)
+        if sample is not None:
+            return sample, "amortised"
+        raise RuntimeError("no amortised posterior in this installation and no prior table")
+    return stand_in_posterior(claims, table, accepted), "stand-in"
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def _statistic_matrix(claims: pd.DataFrame, table: PriorTable):
+    from anrs119.model.inference.statistics import statistic_values
+
+    stats_ = abstract_statistics(claims)
+    vals = statistic_values(table.summaries, stats_)
+    m = np.column_stack([vals[s.id] for s in stats_])
+    return stats_, m
+
+
+def joint_prior_check(claims: pd.DataFrame, table: PriorTable) -> tuple[float, float]:
+    """(p value, distance) of the joint check among the table's prior-predictive trials."""
+    from anrs119.model.checks.predictive import joint_check
+
+    j = joint_check(table.summaries, abstract_statistics(claims))
+    return j.p_value, j.distance
+
+
+def consistency_checks(claims: pd.DataFrame, table: PriorTable) -> dict[str, float]:
+    """Per :data:`CONSISTENCY_GROUPS`: the two-sided p value of the printed P among the
+    :data:`NEIGHBOURS` prior-predictive trials nearest in the two printed point estimates
+    (each scaled by its median absolute deviation in the table; P values on log10, a bound as
+    its one-sided excess, as the joint check reads them)."""
+    stats_, m = _statistic_matrix(claims, table)
+    ids = [s.id for s in stats_]
+    obs = np.array([s.observed for s in stats_])
+    out = {}
+    for name, (a, b, pid) in CONSISTENCY_GROUPS.items():
+        ja, jb, jp = ids.index(a), ids.index(b), ids.index(pid)
+        x = m[:, [ja, jb]]
+        ok = np.all(np.isfinite(x), axis=1) & np.isfinite(m[:, jp])
+        x, y = x[ok], m[ok, jp]
+        med = np.median(x, axis=0)
+        scale = 1.4826 * np.median(np.abs(x - med), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        d = np.sqrt(np.sum(((x - obs[[ja, jb]]) / scale) ** 2, axis=1))
+        near = np.lexsort((np.arange(d.size), d))[:NEIGHBOURS]
+        yn = y[near]
+        low = float(np.mean(yn <= obs[jp]))
+        high = float(np.mean(yn >= obs[jp]))
+        out[name] = min(1.0, 2.0 * min(low, high))
+    return out
+
+
+@dataclass(frozen=True)
+class AbstractResult:
+    """Everything the pipeline found for one abstract."""
+
+    allocation: dict | None
+    posterior_source: str
+    joint_p: float
+    joint_distance: float
+    draws: pd.DataFrame
+    """One row per reconstruction: ``exact``, the quantities, ``pct:<quantity>``."""
+    reason: str = ""
+    consistency: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exact_share(self) -> float:
+        if self.draws.empty:
+            return 0.0
+        return float(self.draws["exact"].mean())
+
+    def tail_shares(self) -> pd.Series:
+        """Per quantity: share of the exact reconstructions in the outer 5% of their draw."""
+        exact = self.draws[self.draws["exact"].astype(bool)]
+        out = {}
+        for q in QUANTITIES:
+            pct = exact[f"pct:{q}"].to_numpy(dtype=float)
+            pct = pct[np.isfinite(pct)]
+            out[q] = float(((pct < TAIL) | (pct > 100 - TAIL)).mean()) if pct.size else math.nan
+        return pd.Series(out)
+
+
+def run_reconstructions(
+    claims: pd.DataFrame,
+    allocation: Mapping,
+    base: Mapping[str, float],
+    sample: pd.DataFrame,
+    sizes: Sizes,
+    seed: int,
+) -> pd.DataFrame:
+    """``sizes.reconstructions`` reconstructions at posterior draws, conditioned on ``claims``,
+    each with its typicality among ``sizes.reference`` unconditioned trials of its draw."""
+    from anrs119.model.inference.priors import FREE_PARAMETERS
+    from anrs119.model.inference.sample import resample
+    from anrs119.model.reconstruction.ensemble import run_draw
+    from anrs119.model.reconstruction.search import claims_from_table
+
+    targets = claims_from_table(claims, allocation)
+    draws = resample(sample, sizes.reconstructions, np.random.default_rng([seed, 1]))
+    rows = []
+    for i in range(sizes.reconstructions):
+        draw = {k: float(v[i]) for k, v in draws.items() if k in FREE_PARAMETERS}
+        rows.append(run_draw(base, draw, i, seed, sizes.reference, claims=targets).row)
+    frame = pd.DataFrame(rows)
+    frame["exact"] = frame["exact"].astype(bool)
+    return frame
+
+
+def assess(
+    claims: pd.DataFrame,
+    base: Mapping[str, float],
+    sizes: Sizes,
+    seed: int,
+    table: PriorTable | None,
+    posterior: str = "auto",
+) -> AbstractResult:
+    """Steps 1 to 4 of the module docstring for one abstract (a typed claims table);
+    ``posterior``: "auto" (the amortised posterior when available, else the stand-in on
+    ``table``) or "stand-in"."""
+    from anrs119.model.reconstruction.abstract import forensic_allocation
+
+    allocation, reason = forensic_allocation(claims, (int(base["n_il2"]), int(base["n_control"])))
+    if allocation is None:
+        return AbstractResult(None, "", math.nan, math.nan, pd.DataFrame({"exact": []}), reason)
+    if table is None:
+        raise ValueError("assess: the checks need a prior-predictive table")
+    consistency = consistency_checks(claims, table)
+    joint_p, distance = joint_prior_check(claims, table)
+    use = None if posterior == "auto" and amortised_available() else table
+    sample, source = posterior_for(claims, use, sizes.accepted)
+    draws = run_reconstructions(claims, allocation, base, sample, sizes, seed)
+    return AbstractResult(allocation, source, joint_p, distance, draws, "", consistency)
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The what-if verdict and the components it rests on."""
+
+    plausible: bool
+    forensic_ok: bool
+    consistency_ok: bool
+    joint_ok: bool
+    reconstructions_ok: bool
+    typicality_ok: bool
+    flagged_quantities: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def verdict(result: AbstractResult) -> Verdict:
+    """``plausible`` unless one component fails its threshold (module constants)."""
+    reasons = []
+    if result.allocation is None:
+        reasons.append(f"forensic: {result.reason}")
+        return Verdict(False, False, False, False, False, False, (), tuple(reasons))
+    bad = {k: p for k, p in result.consistency.items() if p < CONSISTENCY_ALPHA}
+    for k, p in bad.items():
+        reasons.append(f"the P value of the {k} is inconsistent with its estimates (p = {p:.3f})")
+    joint_ok = not (result.joint_p < JOINT_ALPHA)
+    if not joint_ok:
+        reasons.append(
+            f"joint predictive check: p = {result.joint_p:.3f} < {JOINT_ALPHA:g} "
+            f"(distance {result.joint_distance:.1f})"
+        )
+    rec_ok = result.exact_share >= MIN_EXACT_SHARE
+    if not rec_ok:
+        reasons.append(
+            f"reconstructions: exact at {result.exact_share:.0%} of the posterior draws "
+            f"(< {MIN_EXACT_SHARE:.0%})"
+        )
+    shares = result.tail_shares()
+    flagged = tuple(q for q, s in shares.items() if np.isfinite(s) and s >= TYPICALITY_SHARE)
+    typ_ok = not flagged
+    if not typ_ok:
+        reasons.append(
+            f"typicality: {len(flagged)} unpublished quantities with at least "
+            f"{TYPICALITY_SHARE:.0%} of the reconstructions in the outer 5% of their draw"
+        )
+    cons_ok = not bad
+    return Verdict(
+        cons_ok and joint_ok and rec_ok and typ_ok,
+        True, cons_ok, joint_ok, rec_ok, typ_ok, flagged, tuple(reasons),
+    )  # fmt: skip
+
+
+def verdict_row(result: AbstractResult, v: Verdict) -> dict[str, object]:
+    """The verdict and its components as one flat row (for the stored tables)."""
+    shares = result.tail_shares() if result.allocation is not None else pd.Series(dtype=float)
+    row: dict[str, object] = {"forensic_ok": v.forensic_ok}
+    for k in CONSISTENCY_GROUPS:
+        p = result.consistency.get(k, math.nan)
+        row[f"consistency_p:{k}"] = round(p, 6) if np.isfinite(p) else math.nan
+    row.update(
+        {
+            "consistency_ok": v.consistency_ok,
+            "joint_p": round(result.joint_p, 6) if np.isfinite(result.joint_p) else math.nan,
+            "joint_ok": v.joint_ok,
+            "exact_share": round(result.exact_share, 6),
+            "reconstructions_ok": v.reconstructions_ok,
+            "max_tail_share": round(float(shares.max()), 6) if shares.notna().any() else math.nan,
+            "typicality_ok": v.typicality_ok,
+            "flagged": "; ".join(v.flagged_quantities),
+            "plausible": v.plausible,
+            "posterior": result.posterior_source,
+        }
+    )
+    return row
+
+
+def describe(result: AbstractResult, v: Verdict) -> Sequence[str]:
+    """The what-if report, line by line; the last line is the verdict."""
+    lines = []
+    if result.allocation is None:
+        lines.append(f"forensic consistency: FAILS ({result.reason})")
+    else:
+        a = result.allocation
+        n = a["n_by_arm"]
+        k = a["events_w96_by_arm"]
+        lines.append(
+            f"forensic consistency: ok (arms {n['IL-2']}/{n['Control']}, week-96 events "
+            f"{k['IL-2']}/{k['Control']}, {a['test']})"
+        )
+        for k, p in result.consistency.items():
+            lines.append(
+                f"P value of the {k} against its estimates: p = {p:.3f} (flag below "
+                f"{CONSISTENCY_ALPHA:g}); {'ok' if p >= CONSISTENCY_ALPHA else 'FAILS'}"
+            )
+        lines.append(
+            f"joint predictive check (prior predictive): p = {result.joint_p:.3f} (flag below "
+            f"{JOINT_ALPHA:g}); {'ok' if v.joint_ok else 'FAILS'}"
+        )
+        lines.append(f"posterior: {result.posterior_source}")
+        lines.append(
+            f"reconstructions: exact at {int(result.draws['exact'].sum())} of "
+            f"{len(result.draws)} posterior draws (need {MIN_EXACT_SHARE:.0%}); "
+            f"{'ok' if v.reconstructions_ok else 'FAILS'}"
+        )
+        shares = result.tail_shares()
+        worst = shares.dropna().sort_values(ascending=False).head(3)
+        listed = ", ".join(f"{q} {s:.0%}" for q, s in worst.items())
+        lines.append(
+            f"typicality: largest shares in the outer 5%: {listed} (flag at "
+            f"{TYPICALITY_SHARE:.0%}); {'ok' if v.typicality_ok else 'FAILS'}"
+        )
+    lines.append(f"verdict: {'plausible' if v.plausible else 'implausible'}")
+    return lines

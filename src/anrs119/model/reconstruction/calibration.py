@@ -1,0 +1,235 @@
+"""The reconstructions checked where the truth is known: abstracts printed from simulated trials.
+
+For each of :attr:`CalibrationSizes.abstracts` tasks (seeded per task, whoever runs it):
+
+1. a parameter point is drawn from the prior and a whole trial simulated at it (the forensic arm
+   sizes); its unpublished quantities are then known;
+2. its abstract is printed as the paper would (:func:`.abstract.print_abstract`: the same
+   claims, rounding and readings); a trial whose abstract the paper's sentences could not print
+   is replaced by the next draw of the task (the calibration is conditional on printable
+   abstracts, and the share replaced is reported);
+3. the whole pipeline runs on that abstract (:func:`.assess.assess`): its forensic allocation,
+   its own posterior, the joint predictive check, reconstructions at posterior draws with their
+   typicality, and the what-if verdict;
+4. the truth is ranked among the reconstructions, quantity by quantity (ties broken at random),
+   and turned into a randomised probability integral transform ``u = (rank + V) / (n + 1)``:
+   uniform on (0, 1) when the reconstructions are draws from the distribution the truth came
+   from, so the share of abstracts with ``u`` in [0.025, 0.975] estimates the coverage of the
+   reconstructions' central 95% range (Talts et al. 2018, simulation-based calibration).
+
+Written to ``data/model/ensemble_calibration.csv`` (one row per abstract and quantity) and
+``data/model/simulated_abstracts.csv`` (one row per abstract: what it printed, the pipeline's
+findings and the verdict), by ``python -m anrs119 validate-reconstructions``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anrs119.model.reconstruction.assess import FULL as FULL_ASSESS
+from anrs119.model.reconstruction.assess import REDUCED as REDUCED_ASSESS
+from anrs119.model.reconstruction.assess import PriorTable, Sizes
+from anrs119.model.reconstruction.ensemble_tables import QUANTITIES
+from anrs119.model.reconstruction.validation_tables import (
+    ABSTRACTS_FILE,
+    CALIBRATION_FILE,
+    PRINTED_CLAIMS,
+)
+from anrs119.paths import MODEL_DIR
+from anrs119.seeds import SIMULATED_ABSTRACT_SEED
+
+MAX_ATTEMPTS: int = 20
+"""Prior draws a task tries before giving up on a printable abstract (recorded as a failure)."""
+
+
+@dataclass(frozen=True)
+class CalibrationSizes:
+    abstracts: int = 100
+    assess: Sizes = field(default_factory=lambda: FULL_ASSESS)
+
+
+FULL = CalibrationSizes()
+REDUCED = CalibrationSizes(abstracts=2, assess=REDUCED_ASSESS)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A simulated trial's printed abstract (typed claims) and its unpublished quantities."""
+
+    claims: pd.DataFrame
+    quantities: dict[str, float]
+    parameters: dict[str, float]
+    attempts: int
+    truth_pool: object = None
+
+
+def simulated_abstract(index: int, seed: int, base: Mapping[str, float]) -> Truth | None:
+    """Task ``index``'s trial and abstract (the first printable of its prior draws)."""
+    from anrs119.model.inference.priors import load_priors
+    from anrs119.model.reconstruction.abstract import print_abstract, typed
+    from anrs119.model.reconstruction.mixing import quantities_of
+    from anrs119.model.reconstruction.search import (
+        SAFETY_CLAIMS,
+        consistent_counts,
+        pool_of,
+        similarity_level,
+        trial_values,
+    )
+    from anrs119.model.simulator.adverse_events import pool_adverse_events
+    from anrs119.model.simulator.schedule import follow_up_horizon, visit_weeks
+    from anrs119.model.simulator.simulate import arm_indicator, simulate
+
+    priors = load_priors()
+    n1, n2 = int(base["n_il2"]), int(base["n_control"])
+    il2 = arm_indicator(n1, n2)
+    ok = consistent_counts(n1, n2, similarity_level())
+    for attempt in range(MAX_ATTEMPTS):
+        rng = np.random.default_rng([seed, index, attempt])
+        theta = {k: float(v[0]) for k, v in priors.sample(rng, 1).items()}
+        p = dict(base)
+        p.update(theta)
+        tr = simulate(p, il2, visit_weeks(follow_up_horizon(p)), seed, 1,
+                      index * MAX_ATTEMPTS + attempt, full=True)  # fmt: skip
+        pool = pool_of(tr, p, pool_adverse_events(tr, p, rng))
+        everyone = np.arange(n1 + n2)
+        values = trial_values(pool, everyone, n1)
+        events = (int(pool.event96[:n1].sum()), int(pool.event96[n1:].sum()))
+        similar = {
+            cid: bool(ok[int(values[f"{w}_w96_il2"]), int(values[f"{w}_w96_control"])])
+            for cid, w in zip(SAFETY_CLAIMS, ("aids", "death", "grade34"), strict=True)
+        }
+        printed = print_abstract(values, events, (n1, n2), similar)
+        if printed.claims is None:
+            continue
+        q = quantities_of(pool, everyone[None, :], p, n1)[0]
+        return Truth(
+            claims=typed(printed.claims, file=f"simulated abstract {index}"),
+            quantities=dict(zip(QUANTITIES, q.tolist(), strict=True)),
+            parameters=theta,
+            attempts=attempt + 1,
+            truth_pool=pool,
+        )
+    return None
+
+
+def truth_rank(
+    truth: float, values: np.ndarray, rng: np.random.Generator
+) -> tuple[float, int, float]:
+    """(rank, n, u): the truth's rank among the finite-or-infinite ``values`` (NaN left out),
+    ties broken uniformly at random, and the randomised PIT ``(rank + V) / (n + 1)``."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if math.isnan(truth) or v.size == 0:
+        return math.nan, int(v.size), math.nan
+    below = int((v < truth).sum())
+    ties = int((v == truth).sum())
+    rank = below + int(rng.integers(0, ties + 1))
+    return float(rank), int(v.size), float((rank + rng.random()) / (v.size + 1))
+
+
+@dataclass(frozen=True)
+class _Task:
+    index: int
+    seed: int
+    base: dict[str, float]
+    sizes: Sizes
+    table: PriorTable
+    posterior: str
+
+
+def _run(task: _Task) -> tuple[dict, list[dict]]:
+    from anrs119.model.reconstruction.assess import assess, verdict, verdict_row
+    from anrs119.model.reconstruction.search import claims_from_table, is_exact_selection
+    from anrs119.parallel import single_threaded
+
+    single_threaded()
+    truth = simulated_abstract(task.index, task.seed, task.base)
+    summary: dict[str, object] = {"abstract": task.index}
+    if truth is None:
+        summary.update(printable=False, attempts=MAX_ATTEMPTS)
+        return summary, []
+    claims = truth.claims
+    summary.update(printable=True, attempts=truth.attempts)
+    summary.update({f"printed:{c}": float(claims.at[c, "value"]) for c in PRINTED_CLAIMS})
+    summary.update({f"bound:{c}": str(claims.at[c, "bound"]) for c in PRINTED_CLAIMS
+                    if claims.at[c, "statistic"] == "p_value"})  # fmt: skip
+    result = assess(claims, task.base, task.sizes, task.seed * 1000 + task.index, task.table,
+                    task.posterior)  # fmt: skip
+    v = verdict(result)
+    summary.update(verdict_row(result, v))
+    if result.allocation is not None:
+        a = result.allocation
+        summary["alloc_n_il2"] = int(a["n_by_arm"]["IL-2"])
+        summary["alloc_test"] = str(a["test"])
+        targets = claims_from_table(claims, a)
+        n = int(task.base["n_il2"]) + int(task.base["n_control"])
+        summary["truth_exact"] = bool(is_exact_selection(truth.truth_pool, np.arange(n), targets))
+    rng = np.random.default_rng([task.seed, task.index, 99])
+    exact = result.draws[result.draws["exact"].astype(bool)] if len(result.draws) else None
+    rows = []
+    for q in QUANTITIES:
+        values = exact[q].to_numpy(dtype=float) if exact is not None else np.array([])
+        rank, n, u = truth_rank(truth.quantities[q], values, rng)
+        rows.append(
+            {
+                "abstract": task.index,
+                "quantity": q,
+                "truth": truth.quantities[q],
+                "n": n,
+                "rank": rank,
+                "u": u,
+            }
+        )
+    return summary, rows
+
+
+@dataclass(frozen=True)
+class Calibration:
+    ranks: pd.DataFrame
+    abstracts: pd.DataFrame
+
+
+def run_calibration(
+    sizes: CalibrationSizes = FULL,
+    *,
+    seed: int = SIMULATED_ABSTRACT_SEED,
+    progress: bool = True,
+    table: PriorTable | None = None,
+    posterior: str = "auto",
+) -> Calibration:
+    """Steps 1 to 4 of the module docstring for every abstract, in parallel seeded tasks.
+
+    ``table``: the prior-predictive trials of the checks (and of the stand-in posterior); by
+    default ``sizes.assess.table`` of them, simulated from the seed's own stream.
+    """
+    from anrs119.model.inference.priors import load_priors
+    from anrs119.model.inference.statistics import base_values
+    from anrs119.model.reconstruction.assess import prior_table
+    from anrs119.parallel import run_tasks
+
+    base = base_values(load_priors())
+    if table is None:
+        table = prior_table(base, sizes.assess.table, seed + 1, progress=progress)
+    tasks = [_Task(i, seed, base, sizes.assess, table, posterior) for i in range(sizes.abstracts)]
+    results = run_tasks(_run, tasks, desc="simulated abstracts", progress=progress)
+    ranks = pd.DataFrame([r for _, rows in results for r in rows])
+    abstracts = pd.DataFrame([s for s, _ in results])
+    for frame in (ranks, abstracts):
+        num = frame.select_dtypes("float").columns
+        frame[num] = frame[num].round(6)
+    return Calibration(ranks, abstracts)
+
+
+def write_calibration(c: Calibration, folder: Path = MODEL_DIR) -> list[Path]:
+    from anrs119.model.files import write_csv
+
+    return [
+        write_csv(c.ranks, folder / CALIBRATION_FILE.name),
+        write_csv(c.abstracts, folder / ABSTRACTS_FILE.name),
+    ]
