@@ -195,6 +195,20 @@ def test_duplicate_visit_in_adlb(folder: Path) -> None:
     assert_located(err, "adlb.csv", "USUBJID, PARAMCD, AVISITN", len(df) + 2, rule)
 
 
+def test_duplicate_key_is_found_on_parsed_values(folder: Path) -> None:
+    """A visit written "24" and again "24.0" is one visit: the key is compared after parsing."""
+    df = read_raw(folder, "adlb")
+    again = df.iloc[[3]].copy()
+    again["AVISITN"] = f"{again['AVISITN'].iloc[0]}.0"
+    assert again["AVISITN"].iloc[0] != df["AVISITN"].iloc[3]  # different text
+    pd.concat([df, again]).to_csv(folder / "adlb.csv", index=False)
+    rule = "one row per USUBJID, PARAMCD, AVISITN"
+    p = assert_located(
+        problems_of(folder), "adlb.csv", "USUBJID, PARAMCD, AVISITN", len(df) + 2, rule
+    )
+    assert "first at row 5" in p.got
+
+
 def test_duplicate_end_point_in_adtte(folder: Path) -> None:
     df = read_raw(folder, "adtte")
     pd.concat([df, df.iloc[[1]]]).to_csv(folder / "adtte.csv", index=False)

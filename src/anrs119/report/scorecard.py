@@ -261,10 +261,7 @@ def scorecard(
 def _similar_shown(result: SimilarityResult | Exception) -> str:
     if isinstance(result, Exception):
         return "not computed"
-    return (
-        f"{100 * result.risk_difference:+.1f} points ({100 * result.rd_ci_low:+.1f} to "
-        f"{100 * result.rd_ci_high:+.1f})"
-    )
+    return result.similarity.short_text()
 
 
 SUMMARY_COLUMNS = [
@@ -439,7 +436,8 @@ def rules_table(table: pd.DataFrame) -> pd.DataFrame:
 def similarity_table(
     table: pd.DataFrame, similar: dict[str, SimilarityResult | Exception]
 ) -> pd.DataFrame:
-    """The 'similar' statements: counts, difference with its CI, ratio, P, detectable difference."""
+    """The 'similar' statements by the one rule: counts, difference with its interval, the
+    largest difference not excluded, the risk ratio and the smallest detectable increase."""
     rows = []
     for claim_id, result in similar.items():
         if isinstance(result, Exception):
@@ -449,19 +447,14 @@ def similarity_table(
         rows.append(
             {
                 "Statement": table.loc[claim_id, "Claim"],
-                "Patients (IL-2 vs Control)": " vs ".join(
-                    f"{k}/{n}" for k, n in zip(result.patients, result.n, strict=True)
-                ),
-                f"Difference, points ({level} CI, Newcombe)": (
-                    f"{100 * result.risk_difference:+.1f} ({100 * result.rd_ci_low:+.1f} to "
-                    f"{100 * result.rd_ci_high:+.1f})"
-                ),
+                "Patients (IL-2 vs Control)": result.similarity.counts_text(),
+                f"Difference, points ({level} CI, Newcombe)": result.similarity.short_text(),
+                "Largest difference not excluded": result.similarity.largest_text(result.groups),
                 "Risk ratio (Katz CI)": (
                     f"{result.risk_ratio:.2f} ({result.rr_ci_low:.2f} to {result.rr_ci_high:.2f})"
                     if math.isfinite(result.risk_ratio)
                     else "not defined"
                 ),
-                "Fisher P": _p_short(result.fisher_p),
                 f"Smallest increase detectable ({result.power:.0%} power), points": (
                     f"{100 * result.detectable_difference:.0f}"
                 ),
