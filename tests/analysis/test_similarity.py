@@ -93,3 +93,28 @@ def test_wilson_interval_is_exact_at_the_ends() -> None:
 def test_impossible_counts_are_refused() -> None:
     with pytest.raises(AnalysisInputError, match="rule"):
         sim.compare_counts(7, 6, 0, 5)
+
+
+ANOTHER_RULE = re.compile(
+    r"fisher\w*\([^)]*\)\s*>=|>=\s*(?:ALPHA|SIMILAR\w*|0\.05)\b.*similar|similar.*>=\s*(?:ALPHA|0\.05)"
+    r"|rd_ci_low\s*>\s*0|rd_ci_high\s*<\s*0|low\s*<=\s*0(?:\.0)?\s*<=\s*high",
+    re.IGNORECASE,
+)
+
+
+def test_no_other_rule_for_similar_in_the_package() -> None:
+    """Every 'similar' decision goes through analysis/similarity.py: no module decides it with
+    a Fisher P threshold or its own test of the interval."""
+    from pathlib import Path
+
+    import anrs119
+
+    root = Path(anrs119.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "similarity.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ANOTHER_RULE.search(line)
+    ]
+    assert offenders == []

@@ -53,7 +53,8 @@ def test_similar_statements_get_their_own_verdict_never_exact(card) -> None:
 def test_every_claim_is_exact_on_the_embedded_reconstruction(card) -> None:
     """Issue #12: the embedded reconstruction prints every numeric claim as published, and the
     'similar' statements stay consistent. This holds by construction (a regression check of the
-    analysis code); tests/model/reconstruction/test_search.py shows it fails on a perturbed trial."""
+    analysis code); tests/model/reconstruction/test_search.py shows it fails on a perturbed
+    trial."""
     off = sc.failing(card)
     assert off.empty, "claims off:\n" + off[["Published", "Reproduced", "Why"]].to_string()
     numeric = card[card["Kind"] != "similar statement"]
@@ -62,13 +63,19 @@ def test_every_claim_is_exact_on_the_embedded_reconstruction(card) -> None:
 
 def test_predictive_checks_are_shown_as_written_and_flagged(card) -> None:
     prior, posterior = sc.CHECK_COLUMN["prior"], sc.CHECK_COLUMN["posterior"]
-    assert card.at["primary_w96_il2", prior] == "71.5th percentile"
-    assert card.at["primary_w96_il2", posterior] == "62nd percentile"
-    assert card.at["lowvl_free_w150_control", posterior] == "1.5th percentile (outside 95%)"
-    assert card.at["cd4_change_w96_p", prior] == "64% of draws meet the bound"
+    assert card.at["primary_w96_il2", prior] == "71.5th percentile (MC SE 2.2)"
+    assert card.at["primary_w96_il2", posterior] == "62nd percentile (MC SE 2.4)"
+    assert (
+        card.at["lowvl_free_w150_control", posterior]
+        == "1.5th percentile (MC SE 0.6) (outside 95%)"
+    )
+    assert card.at["cd4_change_w96_p", prior] == "64% of draws meet the bound (MC SE 2.4)"
     assert card.at["primary_w96_control", posterior] == "not computed"
-    joint = sc.joint_checks(sc.predictive_checks(FIXTURE))
-    assert joint["prior"].startswith("predictive p = 0.31")
+    checks = sc.predictive_checks(FIXTURE)
+    joint = sc.joint_checks(checks)
+    assert joint["prior"].startswith("predictive p = 0.310 (MC SE 0.023)")
+    pair = sc.joint_checks(checks, sc.SUBGROUP_ID)
+    assert pair["posterior"].startswith("predictive p = 0.005 (MC SE 0.004) (outside 95%)")
     assert sc.outside_counts(card) == {"prior": "0 of 3", "posterior": "1 of 2"}
 
 
@@ -123,6 +130,7 @@ def test_command_exit_code_follows_question_a(embedded, card, capsys) -> None:
     assert sc.scorecard_main(dataset, checks_path=FIXTURE) == expected
     out = capsys.readouterr().out
     assert "regression check" in out and "joint check" in out
+    assert "low-viral-load pair" in out and "use the data twice" in out
 
 
 def test_claim_labels_are_unique_and_readable() -> None:
