@@ -102,10 +102,18 @@ class Reach:
         return False
 
 
+PRINT_DIGITS: int = 9
+"""Decimals a value is cleaned to before it is rounded for print: a median of two hundredths
+such as (1.13 + 1.14) / 2 is stored as 1.1349999999999998 and must print as 1.14, like the
+exact 1.135."""
+
+
 def round_half_up(value: float, decimals: int) -> float:
-    """Round as printed tables do (0.0085 -> 0.009, -63.5 -> -64), not to even."""
+    """Round as printed tables do (0.0085 -> 0.009, -63.5 -> -64), not to even; binary noise
+    below :data:`PRINT_DIGITS` decimals is removed first."""
     quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    clean = Decimal(repr(value)).quantize(Decimal(1).scaleb(-PRINT_DIGITS), rounding=ROUND_HALF_UP)
+    return float(clean.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def is_exact(claim: pd.Series, reproduced: float) -> bool:

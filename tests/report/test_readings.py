@@ -12,7 +12,7 @@ from lifelines.statistics import logrank_test
 
 from anrs119 import ARMS
 from anrs119.data import load_dataset
-from anrs119.model.operating.characteristics import ALPHA, read_operating
+from anrs119.model.operating.tables import ALPHA, read_operating
 from anrs119.report import provenance_words as pw
 from anrs119.report import readings as rd
 from anrs119.report.methods import interaction_sentence

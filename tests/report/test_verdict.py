@@ -67,6 +67,11 @@ def test_round_half_up_is_not_bankers_rounding() -> None:
     assert round_half_up(34.5, 0) == 35
     assert round_half_up(-63.5, 0) == -64
     assert round_half_up(0.925, 2) == 0.93
+    # a median of two hundredths carries binary noise: (1.13 + 1.14) / 2 == 1.1349999999999998
+    assert (1.13 + 1.14) / 2 != 1.135
+    assert round_half_up((1.13 + 1.14) / 2, 2) == 1.14 == round_half_up(1.135, 2)
+    assert round_half_up((0.02 + 0.03) / 2, 2) == 0.03
+    assert round_half_up(-(1.13 + 1.14) / 2, 2) == -1.14
 
 
 def test_exact_needs_equality_after_rounding_or_the_bound() -> None:

@@ -20,7 +20,7 @@ TAIL = 2.5
 
 def ensemble_table() -> pd.DataFrame | None:
     """The stored ensemble of exact reconstructions (``data/model/ensemble.csv``), or None."""
-    from anrs119.model.reconstruction.ensemble import ENSEMBLE_FILE, read_ensemble
+    from anrs119.model.reconstruction.ensemble_tables import ENSEMBLE_FILE, read_ensemble
 
     if not ENSEMBLE_FILE.exists():
         return None

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from anrs119.model.operating import characteristics as oc
+from anrs119.model.operating.tables import read_operating
 from anrs119.model.simulator.parameters import default_parameters
 
 
@@ -67,7 +68,7 @@ def test_reduced_run_is_deterministic(reduced: pd.DataFrame) -> None:
 
 
 def test_committed_table_covers_every_scenario_and_quantity() -> None:
-    table = oc.read_operating()
+    table = read_operating()
     assert set(table.scenario) == {s.name for s in oc.scenarios()}
     assert set(table.quantity) == set(oc.QUANTITIES)
     assert (table.replicates[table.quantity != "cox_covers"] == oc.REPLICATES).all()

@@ -19,12 +19,12 @@ from anrs119.model.inference.sample import load_posterior
 from anrs119.model.inference.statistics import base_values
 from anrs119.model.reconstruction import search as reconstruct_module
 from anrs119.model.reconstruction.ensemble import (
-    QUANTITIES,
     TRAJECTORY_QUANTILES,
     build_ensemble,
     ensemble_draws,
 )
-from anrs119.model.simulator.simulate import visit_weeks
+from anrs119.model.reconstruction.ensemble_tables import QUANTITIES
+from anrs119.model.simulator.schedule import visit_weeks
 
 N = 3
 REFERENCE = 10

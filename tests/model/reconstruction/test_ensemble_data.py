@@ -14,6 +14,7 @@ from anrs119.model.inference.priors import FREE_PARAMETERS, load_priors
 from anrs119.model.inference.sample import load_posterior
 from anrs119.model.inference.statistics import base_values
 from anrs119.model.reconstruction import ensemble as ens
+from anrs119.model.reconstruction import ensemble_tables as tables
 from anrs119.seeds import ENSEMBLE_SEED
 
 REGENERATED = (0, 1, 2)
@@ -21,7 +22,7 @@ REGENERATED = (0, 1, 2)
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return ens.read_ensemble()
+    return tables.read_ensemble()
 
 
 def test_first_rows_regenerate_byte_for_byte(tmp_path: Path) -> None:
@@ -35,29 +36,29 @@ def test_first_rows_regenerate_byte_for_byte(tmp_path: Path) -> None:
             {k: float(v[i]) for k, v in draws.items() if k in FREE_PARAMETERS},
             i,
             ENSEMBLE_SEED,
-            ens.REFERENCE_TRIALS,
+            tables.REFERENCE_TRIALS,
         ).row
         for i in REGENERATED
     ]
     path = write_csv(ens.ensemble_table(rows), tmp_path / "rows.csv")
-    committed = ens.ENSEMBLE_FILE.read_text(encoding="utf-8").splitlines()
+    committed = tables.ENSEMBLE_FILE.read_text(encoding="utf-8").splitlines()
     mine = path.read_text(encoding="utf-8").splitlines()
     assert mine == committed[: len(REGENERATED) + 1]
 
 
 def test_the_ensemble_holds_the_asked_number_of_exact_reconstructions(table) -> None:
-    assert int(table["exact"].sum()) == ens.N_RECONSTRUCTIONS
+    assert int(table["exact"].sum()) == tables.N_RECONSTRUCTIONS
     assert bool(table["exact"].iloc[-1]), "the table stops at the last exact reconstruction"
     assert table["draw"].tolist() == list(range(len(table)))
     exact = table[table["exact"]]
-    for q in ens.QUANTITIES:
+    for q in tables.QUANTITIES:
         pct = exact[f"pct:{q}"].dropna()
         assert pct.between(0, 100).all(), q
     assert np.isfinite(exact["hr_primary_w96"]).all()
 
 
 def test_trajectory_summary_has_both_sources_arms_and_weeks() -> None:
-    cd4 = ens.read_trajectories()
+    cd4 = tables.read_trajectories()
     assert set(cd4["source"]) == {"reconstruction", "unconditioned"}
     weeks = cd4.groupby(["source", "arm"])["week"].apply(list)
     assert len(weeks) == 4
@@ -67,11 +68,11 @@ def test_trajectory_summary_has_both_sources_arms_and_weeks() -> None:
 
 
 def test_leaves_open_verdicts_follow_the_stated_cut_points(table) -> None:
-    ranges = ens.leaves_open(table)
+    ranges = tables.leaves_open(table)
     finite = ranges[np.isfinite(ranges["width_ratio"])]
-    pinned = finite["width_ratio"] <= ens.PINNED
+    pinned = finite["width_ratio"] <= tables.PINNED
     assert (finite.loc[pinned, "verdict"] == "pinned down").all()
-    barely = finite["width_ratio"] > ens.NARROWED
+    barely = finite["width_ratio"] > tables.NARROWED
     assert (finite.loc[barely, "verdict"] == "barely constrained").all()
     # the quantities the published numbers fix most directly must come out pinned down
     by = ranges.set_index("quantity")["verdict"]
@@ -84,10 +85,10 @@ def test_typicality_flags_a_shifted_quantity_and_not_a_uniform_one() -> None:
     rng = np.random.default_rng(0)
     n = 200
     rows = {"exact": np.ones(n, bool)}
-    for q in ens.QUANTITIES:
+    for q in tables.QUANTITIES:
         rows[f"pct:{q}"] = rng.uniform(0, 100, n)
     rows["pct:hr_primary_w96"] = rng.uniform(95, 100, n)
-    typ = ens.typicality(pd.DataFrame(rows)).set_index("quantity")
+    typ = tables.typicality(pd.DataFrame(rows)).set_index("quantity")
     assert typ.loc["hr_primary_w96", "p_tails"] < 1e-6
     assert (typ.drop(index="hr_primary_w96")["p_tails"] > 1e-4).all()
 

@@ -10,7 +10,8 @@ import pytest
 
 from anrs119.data import Dataset, load_dataset
 from anrs119.model.simulator.parameters import default_parameters
-from anrs119.model.simulator.simulate import arm_indicator, simulate, visit_weeks
+from anrs119.model.simulator.schedule import visit_weeks
+from anrs119.model.simulator.simulate import arm_indicator, simulate
 from anrs119.model.simulator.summaries import claim_summaries, truncate
 from anrs119.reproduce import Reproducer
 from anrs119.seeds import TEST_SEED

@@ -13,18 +13,20 @@ from scipy import stats
 
 from anrs119.model.simulator import kernel
 from anrs119.model.simulator.parameters import default_parameters
-from anrs119.model.simulator.simulate import (
+from anrs119.model.simulator.schedule import (
     HAZARD_STEP_WEEKS,
+    cycle_weeks,
+    follow_up_horizon,
+    visit_weeks,
+)
+from anrs119.model.simulator.simulate import (
     _distinct_pairs,
     _il2_kernel,
     arm_indicator,
-    cycle_weeks,
-    follow_up_horizon,
     per_replicate_value,
     simulate,
     simulate_claims,
     simulate_trials,
-    visit_weeks,
 )
 from anrs119.model.simulator.summaries import claim_summaries, composite, grid_km
 from anrs119.published import claim_value

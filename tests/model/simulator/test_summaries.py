@@ -12,12 +12,12 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from scipy import stats
 
+from anrs119.model.simulator.keys import NO_DIFFERENCE_SUFFIX
 from anrs119.model.simulator.parameters import default_parameters
 from anrs119.model.simulator.simulate import simulate_trials
 from anrs119.model.simulator.summaries import (
     CHANGE_READING,
     DEFERRAL_READING,
-    NO_DIFFERENCE_SUFFIX,
     TimeToEvent,
     _pairwise_sum,
     _radix_sort,

@@ -379,28 +379,28 @@ def halflife_verdict(hl: Implied) -> str:
 
 def mechanics_numbers(p: Mapping[str, float]) -> dict[str, str]:
     """Numbers of the model's mechanics (visit grid, enrolment, cut-off, IL-2 cycles)."""
-    from anrs119.model.simulator import simulate as sim
+    from anrs119.model.simulator import schedule
 
-    cycles = sim.cycle_weeks(p)
+    cycles = schedule.cycle_weeks(p)
     return {
         "mo_cycles": ", ".join(_f(c) for c in cycles),
-        "mo_visit_early": _f(sim.VISIT_INTERVAL_EARLY),
-        "mo_visit_until": _f(sim.VISIT_EARLY_UNTIL),
-        "mo_visit_late": _f(sim.VISIT_INTERVAL_LATE),
-        "mo_art_cd4": _f(getattr(sim, "ART_CD4_REFERENCE", 350.0)),
-        "mo_art_vl": f"{10 ** getattr(sim, 'ART_VL_REFERENCE', 5.0):,.0f}",
+        "mo_visit_early": _f(schedule.VISIT_INTERVAL_EARLY),
+        "mo_visit_until": _f(schedule.VISIT_EARLY_UNTIL),
+        "mo_visit_late": _f(schedule.VISIT_INTERVAL_LATE),
+        "mo_art_cd4": _f(schedule.ART_CD4_REFERENCE),
+        "mo_art_vl": f"{10**schedule.ART_VL_REFERENCE:,.0f}",
         "mo_art_ref": _f(100 * p["art_rate_ref"], 1),
         "mo_art_hr100": _f(math.exp(p["art_cd4_loghr"]), 1),
         "mo_art_vl_hr": _f(math.exp(p["art_vl_loghr"]), 1),
         "mo_art_ep_hr": f"{p['art_endpoint_hr']:g}",
-        "mo_hazard_step": f"{sim.HAZARD_STEP_WEEKS:g}",
-        "mo_horizon": _f(sim.follow_up_horizon(p)),
+        "mo_hazard_step": f"{schedule.HAZARD_STEP_WEEKS:g}",
+        "mo_horizon": _f(schedule.follow_up_horizon(p)),
         "mo_dropout": _f(100 * p["dropout_rate"], 1),
         "mo_miss": f"{p['visit_miss_prob']:g}",
         "mo_il2_stop": f"{p['il2_stop_prob']:g}",
         "mo_last_followup": _f(
             min(
-                sim.follow_up_horizon(p),
+                schedule.follow_up_horizon(p),
                 p["calendar_span"] + p["followup_extension"] - p["entry_window"],
             )
         ),

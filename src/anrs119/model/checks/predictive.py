@@ -34,7 +34,7 @@ from anrs119.model.inference.draws import (
 )
 from anrs119.model.inference.priors import Priors, load_priors
 from anrs119.model.inference.sample import load_posterior
-from anrs119.model.simulator.summaries import NO_DIFFERENCE_SUFFIX
+from anrs119.model.simulator.keys import NO_DIFFERENCE_SUFFIX
 from anrs119.paths import MODEL_DIR
 from anrs119.seeds import POSTERIOR_PREDICTIVE_SEED, PRIOR_PREDICTIVE_SEED
 

@@ -239,7 +239,8 @@ def long_horizon_deferral(
     ``horizon`` weeks, at the parameter point ``p`` (a large cohort, complete follow-up): a
     labelled sensitivity reading, the model extrapolated beyond the data (no IL-2 after week
     96); no claim of the scorecard uses it."""
-    from anrs119.model.simulator.simulate import arm_indicator, simulate, visit_weeks
+    from anrs119.model.simulator.schedule import visit_weeks
+    from anrs119.model.simulator.simulate import arm_indicator, simulate
     from anrs119.model.simulator.summaries import claim_summaries
     from anrs119.seeds import CALIBRATION_SEED
 

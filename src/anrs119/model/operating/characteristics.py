@@ -19,14 +19,12 @@ import numpy as np
 import pandas as pd
 
 from anrs119.analysis.similarity import no_difference_detected
+from anrs119.model.operating.tables import ALPHA, OPERATING_FILE
 from anrs119.model.simulator.cox import primary_cox
 from anrs119.model.simulator.simulate import simulate_trials
 from anrs119.model.simulator.summaries import claim_summaries
 from anrs119.parallel import run_tasks, single_threaded
-from anrs119.paths import MODEL_DIR
 from anrs119.seeds import OPERATING_SEED
-
-OPERATING_FILE: Path = MODEL_DIR / "operating.csv"
 
 REPLICATES: int = 10_000
 """Replicate trials per scenario: the Monte Carlo SE of a power near 50% is then 0.5 points."""
@@ -34,7 +32,6 @@ REPLICATES: int = 10_000
 TASK_REPLICATES: int = 500
 """Replicate trials per task (one seed each): the unit of work of the parallel path."""
 
-ALPHA: float = 0.05
 POWER_SIZES: tuple[int, ...] = (40, 60, 80, 100, 160, 200, 260)
 """Total sample sizes of the power curve besides the design's own (the 'design' scenario);
 the design's allocation ratio is kept."""
@@ -302,12 +299,3 @@ def write_operating(
     from anrs119.model.files import write_csv
 
     return write_csv(operating_characteristics(base, progress=progress), path)
-
-
-def read_operating(path: Path = OPERATING_FILE) -> pd.DataFrame:
-    """The stored table; the chapter and tests read this rather than re-simulating."""
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path}: file missing; rule: run `python -m anrs119 operating` (part of make data)"
-        )
-    return pd.read_csv(path)

@@ -217,13 +217,13 @@ def write_reconstruction(
     """
     from anrs119.adam import validate_tables
     from anrs119.data import Dataset
-    from anrs119.model.reconstruction.search import POOL_PER_ARM, RESTARTS, ROUNDS, SWEEPS
+    from anrs119.model.reconstruction.settings import POOL_PER_ARM, RESTARTS, ROUNDS, SWEEPS
     from anrs119.reproduce import Reproducer
     from anrs119.tolerance import exactness
 
     p = params.values()
     tables = to_adam(rec.trial(), p, subject_order_rng(seed, attempt), rec.adverse_events())
-    validate_tables(tables, source="anrs119.model.realize (before writing)")
+    validate_tables(tables, source="anrs119.model.reconstruction.realize (before writing)")
     dataset = Dataset(**tables, source="reconstruction", is_synthetic=True, path=folder)
     exact = exactness(Reproducer(dataset))
     missed = sorted(k for k, ok in exact.items() if not ok)
@@ -239,7 +239,7 @@ def write_reconstruction(
         "package_version": __version__,
         "method": "conditioned reconstruction: patients drawn from the model at the posterior "
         "median, then chosen from the pool by a swap search until every published number "
-        "prints as published (anrs119.model.reconstruct)",
+        "prints as published (anrs119.model.reconstruction.search)",
         "seed": seed,
         "attempt": attempt,
         "pool_per_arm": POOL_PER_ARM,

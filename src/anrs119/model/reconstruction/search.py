@@ -25,7 +25,15 @@ import pandas as pd
 from numba import njit
 
 from anrs119 import ARMS
-from anrs119.model.simulator.simulate import follow_up_horizon, simulate, visit_weeks
+from anrs119.model.reconstruction.settings import (
+    EMBEDDED_ATTEMPTS,
+    POOL_PER_ARM,
+    RESTARTS,
+    ROUNDS,
+    SWEEPS,
+)
+from anrs119.model.simulator.schedule import follow_up_horizon, visit_weeks
+from anrs119.model.simulator.simulate import simulate
 from anrs119.model.simulator.summaries import (
     CHANGE_READING,
     DEFERRAL_READING,
@@ -55,20 +63,6 @@ __all__ = [
     "reconstruct",
 ]
 
-POOL_PER_ARM: int = 1500
-"""Patients simulated per arm for one reconstruction (about 23 times the arm sizes): enough that
-every stratum the search draws from (arm x week-96 event x baseline viral load) is well stocked."""
-
-SWEEPS: int = 100
-"""Proposals per annealing round, in multiples of the trial size (one sweep = one proposal per
-patient on average)."""
-
-ROUNDS: int = 12
-"""Annealing rounds, each re-heating from where the last one stopped; a search that has not
-reached every target after them is a failure, recorded as such (never a nearly-exact result)."""
-
-RESTARTS: int = 2
-"""Fresh starting trials tried from the same pool before a reconstruction is declared failed."""
 
 # ---------------------------------------------------------------- the targets
 
@@ -677,11 +671,6 @@ def reconstruct(
         restarts=used,
         values=trial_values(pool, sel, n1),
     )
-
-
-EMBEDDED_ATTEMPTS: int = 6
-"""Pools tried, in order, for the embedded reconstruction before giving up (each pool is a new
-replicate of the seed: new patients from the same parameter point)."""
 
 
 def embedded_reconstruction(

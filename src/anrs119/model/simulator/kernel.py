@@ -13,10 +13,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-WEEKS_PER_YEAR: float = 365.25 / 7
-ART_CD4_REFERENCE: float = 350.0
-VL_REFERENCE: float = 4.0
-ART_VL_REFERENCE: float = 5.0
+from anrs119.model.simulator.schedule import (
+    ART_CD4_REFERENCE,
+    ART_VL_REFERENCE,
+    VL_REFERENCE,
+    WEEKS_PER_YEAR,
+)
 
 KERNEL_PARAMETERS: tuple[str, ...] = (
     "cd4_pop_median",

@@ -977,17 +977,13 @@ def grade34_counts(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> np.ndar
     return _safety_counts(tr, p, u)[:, 4:6]
 
 
-NO_DIFFERENCE_SUFFIX: str = "__no_difference"
-"""Summary key suffix of the one rule's verdict on a safety statement (no ':' in it: keys with
-':' are the alternative readings of a claim)."""
-
-
 def safety_summaries(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> dict[str, np.ndarray]:
     """The safety statements (AIDS, death, grade 3-4 events by week 96) per replicate: the
     difference in patients with the event (IL-2 minus control, percentage points) under the
     statement's id, and under ``<id>__no_difference`` 1.0 where the book's one rule for "similar"
     (:func:`anrs119.analysis.similarity.no_difference_detected`) detects no difference."""
     from anrs119.analysis.similarity import no_difference_detected
+    from anrs119.model.simulator.keys import NO_DIFFERENCE_SUFFIX
 
     n1, n2 = tr.il2.sum(axis=1), (~tr.il2).sum(axis=1)
     c = _safety_counts(tr, p, u)
