@@ -237,3 +237,19 @@ def test_reach_follows_the_dataset_not_a_typed_amount() -> None:
     wide = ToleranceCalculator(Reproducer(half)).primary_proportion("primary_w96_il2", ARMS[0])
     narrow = ToleranceCalculator(Reproducer(full)).primary_proportion("primary_w96_il2", ARMS[0])
     assert (wide.high - wide.low) > (narrow.high - narrow.low)
+
+
+def test_exactness_is_true_on_the_embedded_trial_and_false_where_one_patient_changed():
+    from anrs119.tolerance import exactness
+    from tests import mutations
+
+    dataset = load_dataset()
+    assert all(exactness(Reproducer(dataset)).values())
+    week = float(results().at["primary_w96_il2", "timepoint_weeks"])
+    k = int(Reproducer(dataset).primary[0].table.set_index("group").at[ARMS[0], "events"])
+    changed = mutations.set_event_count(dataset, "PRIMARY", ARMS[0], week, k + 3)
+    verdicts = exactness(Reproducer(changed))
+    assert not verdicts["primary_w96_il2"] and verdicts["primary_w96_control"]
+    harmed = mutations.add_aids_events(dataset, ARMS[0], 20, week)
+    verdicts = exactness(Reproducer(harmed))
+    assert not verdicts["safety_aids_similar"] and verdicts["safety_death_similar"]

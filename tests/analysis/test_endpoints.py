@@ -201,3 +201,22 @@ def test_exact_power_at_the_published_percentages_of_the_referee() -> None:
     """The referee's figure: Fisher's exact power at 35% vs 59% with arms of 66 and 64 is about
     73% (their report), well below the model's simulated 86.6%."""
     assert ep.exact_power(0.35, 0.59, 66, 64, "fisher") == pytest.approx(0.73, abs=0.01)
+
+
+def test_two_by_two_to_frame_lists_the_three_tests_as_scipy_computes_them():
+    res = ep.compare_proportions([23, 38], [66, 64])
+    frame = res.to_frame().set_index("test")
+    table = [[23, 43], [38, 26]]
+    assert list(frame.index) == [
+        "Pearson chi-square",
+        "chi-square, continuity corrected",
+        "Fisher exact",
+    ]
+    chi2, p = stats.chi2_contingency(table, correction=False)[:2]
+    chi2y, py = stats.chi2_contingency(table, correction=True)[:2]
+    assert frame.at["Pearson chi-square", "statistic"] == pytest.approx(chi2)
+    assert frame.at["Pearson chi-square", "p_value"] == pytest.approx(p)
+    assert frame.at["chi-square, continuity corrected", "statistic"] == pytest.approx(chi2y)
+    assert frame.at["chi-square, continuity corrected", "p_value"] == pytest.approx(py)
+    assert np.isnan(frame.at["Fisher exact", "statistic"])
+    assert frame.at["Fisher exact", "p_value"] == pytest.approx(stats.fisher_exact(table).pvalue)

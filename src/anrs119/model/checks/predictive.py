@@ -368,7 +368,7 @@ class PredictiveSamples:
     posterior: dict[str, np.ndarray]
 
 
-def predictive_samples(
+def predictive_samples(  # pragma: no mutate function
     base: Mapping[str, float] | None = None,
     n_draws: int = N_DRAWS,
     progress: bool = True,
