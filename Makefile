@@ -15,7 +15,7 @@ JB_FLAGS := --warningiserror --nitpick --keep-going
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
 BUILD_LOG := _build/strict-build.log
 
-.PHONY: help install book test lint format lock data clean browser
+.PHONY: help install book test lint format lock data clean browser mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -92,3 +92,9 @@ lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (exact pins wit
 
 clean:  ## remove the build output (keeps .venv)
 	rm -rf _build
+
+mutation: $(STAMP)  ## mutation testing (mutmut) of the verdict, tolerance, reproduction, endpoint, predictive-check and ADaM-key code; prints the kill rate (not part of make test: about an hour on two cores)
+	$(BIN)/python -m anrs119 compile
+	$(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || { tail -40 mutants.log; exit 1; }
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python -m tests.mutation_score mutants/mutmut-cicd-stats.json

@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import gaussian_kde
 
-from anrs119.model.checks.predictive import CHECKS_FILE
+from anrs119.model.checks.predictive import CHECKS_FILE, JOINT_ID, SUBGROUP_ID
 from anrs119.model.checks.sensitivity import SENSITIVITY_FILE, moved_out
 from anrs119.model.inference.priors import Prior, Priors, load_priors
 from anrs119.model.inference.sample import load_posterior, weighted_quantile
 from anrs119.model.simulator.parameters import default_parameters
 from anrs119.paths import SYNTHETIC_DIR
+
+JOINT_IDS: frozenset[str] = frozenset({JOINT_ID, SUBGROUP_ID})
+"""Rows of the checks files that are joint checks, not claims."""
 
 MOVED_RULE: str = "posterior median outside the prior's central 50% interval"
 OVERLAP_GRID: int = 512
@@ -240,7 +243,8 @@ def checks_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
                 else f"{_g(t['median'])} ({_g(t['lower95'])} to {_g(t['upper95'])})"
             )
             r[f"{dist} predictive"] = rng
-            r[f"{dist} %ile"] = f"{t['percentile']:.1f}" + (" *" if t["outside95"] else "")
+            se = f" (±{t['mc_se']:.1f})" if "mc_se" in t.index and pd.notna(t["mc_se"]) else ""
+            r[f"{dist} %ile"] = f"{t['percentile']:.1f}{se}" + (" *" if t["outside95"] else "")
         rows.append(r)
     return pd.DataFrame(rows)
 
@@ -253,11 +257,11 @@ def sensitivity_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Percentile of each published value (columns) under each scenario (rows); * = outside
     the central 95%."""
     table = sensitivity() if table is None else table
-    t = table[table["id"] != "joint"].copy()
+    t = table[~table["id"].isin(JOINT_IDS)].copy()
     t["cell"] = t["percentile"].map(lambda v: f"{v:.0f}") + np.where(t["outside95"], "*", "")
     wide = t.pivot(index="label", columns="id", values="cell")
     wide = wide.loc[list(dict.fromkeys(t["label"])), list(dict.fromkeys(t["id"]))]
-    joint = table[table["id"] == "joint"].set_index("label")["percentile"]
+    joint = table[table["id"] == JOINT_ID].set_index("label")["percentile"]
     wide["joint"] = [f"{joint.get(i, np.nan):.1f}" for i in wide.index]
     return wide.reset_index().rename(columns={"label": "assumption"}).rename_axis(columns=None)
 
@@ -292,9 +296,12 @@ def chapter_numbers(
 
     claims = load_claims()
     hl = by["il2_halflife"]
-    out_post = [i for i in post.loc[post["outside95"], "id"] if i != "joint"]
-    out_prior = [i for i in prior.loc[prior["outside95"], "id"] if i != "joint"]
+    out_post = [i for i in post.loc[post["outside95"], "id"] if i not in JOINT_IDS]
+    out_prior = [i for i in prior.loc[prior["outside95"], "id"] if i not in JOINT_IDS]
     joint = chk[chk["id"] == "joint"].set_index("distribution")["percentile"]
+    joint_se = chk[chk["id"] == "joint"].set_index("distribution")["mc_se"]
+    pair = chk[chk["id"] == SUBGROUP_ID].set_index("distribution")["percentile"]
+    pair_se = chk[chk["id"] == SUBGROUP_ID].set_index("distribution")["mc_se"]
 
     def listed(frame: pd.DataFrame) -> str:
         return _list(
@@ -332,6 +339,12 @@ def chapter_numbers(
         "mo_out_prior": _list(out_prior),
         "mo_joint_prior": _f(joint.get("prior", np.nan), 1),
         "mo_joint_post": _f(joint.get("posterior", np.nan), 1),
+        "mo_joint_prior_se": _f(joint_se.get("prior", np.nan), 1),
+        "mo_joint_post_se": _f(joint_se.get("posterior", np.nan), 1),
+        "mo_pair_prior": _f(pair.get("prior", np.nan), 2),
+        "mo_pair_post": _f(pair.get("posterior", np.nan), 2),
+        "mo_pair_prior_se": _f(pair_se.get("prior", np.nan), 2),
+        "mo_pair_post_se": _f(pair_se.get("posterior", np.nan), 2),
         "mo_n_draws": f"{int(post['n_draws'].max()):,}",
         "mo_n_scenarios": str(sens["scenario"].nunique() - 1),
         "mo_sens_draws": f"{int(sens['n_draws'].max()):,}",
