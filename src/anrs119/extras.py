@@ -22,6 +22,14 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 class MissingExtraError(ModuleNotFoundError):
     """A module of an optional extra is not installed; the message names the extra."""
 
+    @classmethod
+    def of(cls, missing: ModuleNotFoundError, needed_by: str) -> ModuleNotFoundError:
+        """The error to raise for ``missing``: this one when an extra provides the module."""
+        name = missing.name or ""
+        if extra_of(name) is None:
+            return missing
+        return cls(missing_extra_message(name, needed_by), name=name)
+
 
 def extra_of(module: str) -> str | None:
     """The extra that provides ``module`` (or its top-level package), if any."""

@@ -41,15 +41,12 @@ NOTEBOOKS = [
     for page in site_pages()
     if (REPO_ROOT / f"{page}.md").is_file() and notebook_of(REPO_ROOT / f"{page}.md") is not None
 ]
-STUDENT_CHAPTERS = ("chapters/primary",)
-"""Chapters the student test runs: a results chapter (data, registry, forensic allocation)."""
+STUDENT_CHAPTERS = ("chapters/primary", "chapters/operating")
+"""Chapters the student test runs: a results chapter (data, registry, forensic allocation) and
+one that shows the model's stored outputs (in an environment without numba, pyabc or Dask)."""
 INSTALL_SECTION = "install-on-macos-or-linux"
 RUN_SECTION = "run-a-chapter"
 MODEL_EXTRA = ("numba", "pyabc", "dask", "distributed")
-NEEDS_THE_SIMULATOR = {"chapters/model", "chapters/operating", "chapters/reconstruction"}
-"""Chapters whose imports still load the simulator (numba): reported to the lead, who is making
-the modules that read stored model outputs importable without it. The test below fails when one
-of them no longer needs it, so that this list only ever shrinks."""
 # MyST markup that Jupyter would show as raw text: roles, directive fences, targets, comments.
 MYST_LEFT = re.compile(
     r"\{[a-z][a-z0-9:_-]*\}`|^\s*(```|~~~|:::)\s*\{|^\s*:::|^\([\w-]+\)=\s*$|^%\s", re.MULTILINE
@@ -195,11 +192,7 @@ def test_chapters_import_without_the_model_extra() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     failed = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(failed) >= NEEDS_THE_SIMULATOR & set(NOTEBOOKS), (
-        f"{sorted(NEEDS_THE_SIMULATOR - set(failed))} import without the simulator now: unlist"
-    )
-    others = {page: why for page, why in failed.items() if page not in NEEDS_THE_SIMULATOR}
-    assert not others, f"chapters that need the model extra to import: {others}"
+    assert not failed, f"chapters that need the model extra to import: {failed}"
 
 
 # --------------------------------------------------------------------------------------------
