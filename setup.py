@@ -2,9 +2,9 @@
 
 Everything else about the package is in pyproject.toml. A chapter run as a notebook reads the
 claims registry, the stored model outputs and the embedded synthetic tables (``data/``), the
-bibliography and the chapter list; in the repository they sit beside ``src/``, and an installed
-wheel carries a copy of them in ``anrs119/_book`` (see ``anrs119.paths``). Editable installs
-read the repository itself, so nothing is copied for them.
+bibliography, the chapter list and the citation; in the repository they sit beside ``src/``,
+and an installed wheel carries a copy of them in ``anrs119/_book`` (see ``anrs119.paths``).
+Editable installs read the repository itself, so nothing is copied for them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BOOK_FILES: tuple[str, ...] = ("data", "chapters", "references.bib", "_toc.yml")
+BOOK_FILES: tuple[str, ...] = (
+    "data",
+    "chapters",
+    "references.bib",
+    "_toc.yml",
+    "CITATION.cff",
+)
 """What the package reads from the book (relative to the repository root)."""
 PACKED = Path("anrs119") / "_book"
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.ipynb")

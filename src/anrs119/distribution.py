@@ -46,6 +46,7 @@ WHEEL_SOURCES: tuple[str, ...] = (
     "chapters",
     "references.bib",
     "_toc.yml",
+    "CITATION.cff",
 )
 SOURCE_DATE_EPOCH = "315532800"
 """1980-01-01, the earliest time a zip file records: no build time ends up in the wheel."""

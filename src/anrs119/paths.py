@@ -2,8 +2,9 @@
 
 In the repository (the editable install of the Makefile) the root is the repository itself. An
 installed wheel has no repository: it carries a copy of the files the chapters read (``data/``,
-``chapters/*.md``, ``references.bib``, ``_toc.yml``) in ``anrs119/_book`` (packed by setup.py),
-and that folder is the root. Either way every path below has the same layout under it.
+``chapters/*.md``, ``references.bib``, ``_toc.yml``, ``CITATION.cff``) in ``anrs119/_book``
+(packed by setup.py), and that folder is the root. Either way every path below has the same
+layout under it.
 """
 
 from __future__ import annotations
