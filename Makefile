@@ -15,6 +15,10 @@ JB_FLAGS := --warningiserror --nitpick --keep-going
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html \
   _build/singlehtml _build/pdf
 BUILD_LOG := _build/strict-build.log
+# `make test` executes every chapter from scratch. KEEP_CACHE=1 (the publishing workflow) keeps
+# the executed chapters of the last run: cache-guard still empties them when src/ or data/ or
+# the configuration changed, so a kept chapter is one whose inputs are all the same.
+KEEP_CACHE ?=
 
 .PHONY: help install book pdf test lint format lock data clean browser
 
@@ -49,7 +53,7 @@ pdf: book  ## the PDF edition alone: _build/pdf/anrs119-book.pdf (chromium print
 test: $(STAMP) browser  ## lint, unit tests beside a strict from-scratch build (and PDF), then site tests
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	rm -rf $(EXECUTED)
+	$(if $(KEEP_CACHE),,rm -rf $(EXECUTED))
 	$(BIN)/python -m anrs119 cache-guard
 	@# The strict build (then its PDF edition, from the same executed pages) and the own-data
 	@# rebuild (a second whole build with its PDF, for the site tests; one notebook at a time, so
