@@ -255,6 +255,7 @@ class PageNotebook:
     glued: dict[str, dict]  # the page's glue data (myst-nb's <page>.glue.json)
     images: Path  # the site's folder (image sources are relative to the page)
     publication: Publication = field(default_factory=Publication)
+    synthetic: bool = True  # built from the embedded synthetic data (else from ANRS119_DATA)
 
 
 def _glued_values(glued: dict[str, dict]) -> dict[str, str]:
@@ -283,6 +284,13 @@ def _introduction(page: PageNotebook) -> str:
         "in the output of the cell that computes it). To run it, install the `anrs119` "
         f"package and its pinned requirements as the book's {run_link} page shows, then run "
         "all cells in a fresh kernel."
+    ) + (
+        ""
+        if page.synthetic
+        else "\n\nThe book was built from other data than the package's embedded synthetic "
+        "reconstruction: to recompute these numbers, set `ANRS119_DATA` to a folder holding the "
+        "same ADaM tables before starting Jupyter; without it the cells compute the synthetic "
+        "data's results."
     )
 
 
@@ -574,6 +582,7 @@ def _write_notebooks(app, exception: Exception | None) -> None:
             glued=json.loads(glue_path.read_text("utf-8")) if glue_path.is_file() else {},
             images=outdir,
             publication=app.anrs119_publication,
+            synthetic=bool(app.config.html_context.get("anrs119_synthetic", True)),
         )
         target = outdir / "_sources" / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
