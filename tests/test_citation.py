@@ -89,8 +89,10 @@ def test_licences_are_stated_where_readers_look() -> None:
     assert "CC BY 4.0" in text and "source data" in text.lower()
     assert PYPROJECT["license"] == "MIT AND CC-BY-4.0"
     assert set(_citation()["license"]) == {"MIT", "CC-BY-4.0"}
-    footer = yaml.safe_load((REPO_ROOT / "_config.yml").read_text("utf-8"))["html"]
-    assert "MIT" in footer["extra_footer"] and "CC BY 4.0" in footer["extra_footer"]
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text("utf-8"))
+    footer = config["sphinx"]["config"]["html_theme_options"]["extra_footer"]
+    assert "MIT" in footer and "CC BY 4.0" in footer
+    assert "extra_footer" not in config["html"]  # the theme options would silently replace it
     readme = (REPO_ROOT / "README.md").read_text("utf-8")
     assert "## Licence" in readme and "CC BY 4.0" in readme and "CITATION.cff" in readme
 
