@@ -20,7 +20,7 @@ BUILD_LOG := _build/strict-build.log
 # the configuration changed, so a kept chapter is one whose inputs are all the same.
 KEEP_CACHE ?=
 
-.PHONY: help install book pdf test lint format lock data clean browser
+.PHONY: help install book pdf test lint format lock data clean browser mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -108,9 +108,16 @@ lock: $(STAMP)  ## refresh requirements.lock and requirements-run.lock (exact pi
 	sed -nE 's/^([A-Za-z0-9._-]+==[^ ]+).*/\1/p' requirements.lock > "$$pins"; \
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.5 --generate-hashes \
 	  --extra notebook --constraints "$$pins" --no-header --output-file requirements-run.lock \
-	  pyproject.toml
+	  pyproject.toml; \
+	sed -i "s|$$pins|requirements.lock|" requirements-run.lock  # the same bytes each time
 	sed -i '1i # The readers\x27 requirements: written by `make lock` (see the Makefile); do not edit.' \
 	  requirements-run.lock
 
 clean:  ## remove the build output (keeps .venv)
 	rm -rf _build
+
+mutation: $(STAMP)  ## mutation testing (mutmut) of the verdict, tolerance, reproduction, endpoint, predictive-check and ADaM-key code; prints the kill rate (not part of make test: about an hour on two cores)
+	$(BIN)/python -m anrs119 compile
+	$(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || { tail -40 mutants.log; exit 1; }
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python -m tests.mutation_score mutants/mutmut-cicd-stats.json

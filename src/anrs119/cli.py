@@ -125,7 +125,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "forensic": ("re-derive the arm sizes and counts -> data/forensic/allocation.json", _forensic),
     "priors": ("validate data/model/priors.csv and refill its quantile columns", _priors),
     "calibrate": (
-        "ABC-SMC posterior of the model given the claims -> data/model/posterior.csv",
+        "reference table (cached) and the posterior given the claims -> data/model/posterior*",
         _calibrate,
     ),
     "data": (
