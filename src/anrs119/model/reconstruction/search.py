@@ -19,7 +19,8 @@ the abstract (the reconstruction chapter states the argument and checks it). The
 The claims are evaluated in a numba kernel that mirrors the book's analyses of the ADaM tables
 (crude week-96 proportions, medians and rank-sum tests of the off-ART changes, Kaplan-Meier and
 log-rank in the subgroup, Kaplan-Meier quantiles of time to ART, Newcombe CIs of the safety
-counts); the written tables are checked again by the book's own code (:mod:`anrs119.reproduce`).
+counts by the book's one "similar" rule); the written tables are checked again by the book's own
+code (:mod:`anrs119.reproduce`).
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from anrs119 import ARMS
+from anrs119.extras import MissingExtraError
 from anrs119.model.reconstruction.settings import (
     EMBEDDED_ATTEMPTS,
     LOCAL_SHARE,
@@ -59,6 +60,11 @@ from anrs119.model.simulator.summaries import (
     truncate,
 )
 from anrs119.model.simulator.trials import Trials
+
+try:
+    from numba import njit
+except ModuleNotFoundError as missing:  # numba comes with the optional extra anrs119[model]
+    raise MissingExtraError.of(missing, __name__) from missing
 
 DEFERRAL_QUANTILES: dict[str, float] = {"q25": 0.25, "median": 0.5}
 """The quantile readings of the deferral the kernel can search for (the book's is DEFERRAL_READING;
@@ -249,21 +255,18 @@ def claim_targets() -> Claims:
 
 @lru_cache(maxsize=8)
 def consistent_counts(n_il2: int, n_control: int, alpha: float) -> np.ndarray:
-    """(n_il2 + 1, n_control + 1) booleans: patient counts whose Newcombe CI of the risk
-    difference includes 0, the book's rule for a "similar" statement."""
-    from anrs119.analysis.endpoints import newcombe_difference_ci
+    """(n_il2 + 1, n_control + 1) booleans: patient counts for which the book's one rule for a
+    "similar" statement detects no difference (:mod:`anrs119.analysis.similarity`)."""
+    from anrs119.analysis.similarity import no_difference_detected
 
-    out = np.zeros((n_il2 + 1, n_control + 1), dtype=np.bool_)
-    for k1 in range(n_il2 + 1):
-        for k2 in range(n_control + 1):
-            _, low, high = newcombe_difference_ci(k1, n_il2, k2, n_control, alpha)
-            out[k1, k2] = low <= 0.0 <= high
+    k1, k2 = np.meshgrid(np.arange(n_il2 + 1), np.arange(n_control + 1), indexing="ij")
+    out = np.ascontiguousarray(no_difference_detected(k1, n_il2, k2, n_control, alpha))
     out.setflags(write=False)
     return out
 
 
 def similarity_level() -> float:
-    from anrs119.analysis.safety import SIMILARITY_ALPHA
+    from anrs119.analysis.similarity import SIMILARITY_ALPHA
 
     return float(SIMILARITY_ALPHA)
 
