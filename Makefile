@@ -20,7 +20,7 @@ BUILD_LOG := _build/strict-build.log
 # the configuration changed, so a kept chapter is one whose inputs are all the same.
 KEEP_CACHE ?=
 
-.PHONY: help install book pdf test lint format lock data clean browser mutation
+.PHONY: help install book pdf test lint format lock data clean browser mutation validate-methods
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -96,6 +96,10 @@ data: $(STAMP)  ## forensic tables, ABC posterior, checks, sensitivity, reconstr
 	$(BIN)/python -m anrs119 data
 	$(BIN)/python -m anrs119 ensemble
 	$(BIN)/python -m anrs119 operating
+
+validate-methods: $(STAMP)  ## checks of the methods where the truth is known (simulated trials)
+	$(BIN)/python -m anrs119 validate-reconstructions
+	$(BIN)/python -m anrs119 validate-whatif
 
 lock: $(STAMP)  ## refresh requirements.lock and requirements-run.lock (exact pins with hashes)
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --all-extras \

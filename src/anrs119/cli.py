@@ -91,11 +91,14 @@ def _whatif(args: argparse.Namespace) -> int:
 
 def _validate_reconstructions(args: argparse.Namespace) -> int:
     from anrs119.model.reconstruction import calibration, mixing
+    from anrs119.model.reconstruction.whatif import book_reference
 
     m = mixing.run_mixing(mixing.REDUCED if args.reduced else mixing.FULL, progress=not args.quiet)
     paths = mixing.write_mixing(m, Path(args.folder))
     c = calibration.run_calibration(
-        calibration.REDUCED if args.reduced else calibration.FULL, progress=not args.quiet
+        calibration.REDUCED if args.reduced else calibration.FULL,
+        progress=not args.quiet,
+        reference=book_reference(args.reduced, not args.quiet),
     )
     paths += calibration.write_calibration(c, Path(args.folder))
     for path in paths:
@@ -107,7 +110,11 @@ def _validate_whatif(args: argparse.Namespace) -> int:
     from anrs119.model.reconstruction import whatif
     from anrs119.model.reconstruction.assess import FULL, REDUCED
 
-    table = whatif.validate_whatif(REDUCED if args.reduced else FULL, progress=not args.quiet)
+    table = whatif.validate_whatif(
+        REDUCED if args.reduced else FULL,
+        progress=not args.quiet,
+        reference=whatif.book_reference(args.reduced, not args.quiet),
+    )
     print(f"wrote {whatif.write_whatif(table, Path(args.folder))}")
     return 0
 

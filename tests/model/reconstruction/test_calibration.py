@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from anrs119.model.reconstruction.calibration import truth_rank
+from anrs119.model.reconstruction.ensemble_tables import QUANTITIES as QUANTITIES_
 from anrs119.model.reconstruction.validation_tables import (
     COVERAGE_LIMIT,
     checked_verdicts,
@@ -92,3 +93,29 @@ def test_the_false_alarm_rate_counts_printable_abstracts_called_implausible():
     assert fa["n"] == 20 and fa["implausible"] == 1 and fa["rate"] == 0.05
     assert fa["low95"] < 0.05 < fa["high95"]
     assert fa["joint_flagged"] == 0.05
+
+
+def _tiny():
+    from anrs119.model.reconstruction.assess import Sizes
+    from anrs119.model.reconstruction.calibration import CalibrationSizes
+
+    return CalibrationSizes(
+        abstracts=2, assess=Sizes(reconstructions=2, reference=9, table=1000, accepted=40)
+    )
+
+
+def test_the_calibration_is_the_same_bytes_whatever_the_number_of_workers(monkeypatch):
+    """Seeds are per task: one worker or two give the same tables (the stand-in posterior)."""
+    from anrs119.model.reconstruction.calibration import run_calibration
+
+    out = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("ANRS119_WORKERS", workers)
+        out.append(run_calibration(_tiny(), seed=TEST_SEED, progress=False))
+    pd.testing.assert_frame_equal(out[0].ranks, out[1].ranks)
+    pd.testing.assert_frame_equal(out[0].abstracts, out[1].abstracts)
+    a = out[0].abstracts
+    assert a["printable"].all() and (a["posterior"] == "stand-in").all()
+    # the simulated trial is exact under its own printed abstract's readings
+    assert a["truth_exact"].all()
+    assert set(out[0].ranks["quantity"]) == set(QUANTITIES_)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,7 @@ model prints are flagged by them)."""
 
 NEIGHBOURS: int = 200
 """Prior-predictive trials nearest in a claim's two printed estimates, among which its P value is
-placed."""
+placed (at most 1 in 40 of the table, so that a small table's neighbours stay near)."""
 
 
 CONSISTENCY_GROUPS: dict[str, tuple[str, str, str]] = {
@@ -62,15 +62,22 @@ CONSISTENCY_GROUPS: dict[str, tuple[str, str, str]] = {
 """The claims whose P value is checked against their two point estimates."""
 
 
-MIN_EXACT_SHARE: float = 0.5
-"""Reconstructions must succeed at no fewer than half the posterior draws: an abstract that the
-search cannot print at most draws is one the model can hardly produce."""
+MIN_EXACT: int = 1
+"""At least one reconstruction must be exact: an abstract the search cannot print at any of the
+posterior draws is one the model cannot be shown to produce. (A failure at some draws is not
+counted against an abstract: it says as much about how well the posterior draws fit as about
+the abstract.)"""
 
 
 TYPICALITY_SHARE: float = 0.8
 """The typicality check flags an abstract when, for some unpublished quantity, at least this
 share of its reconstructions falls in the outer 5% of its own draw's unconditioned trials (5%
 would if conditioning on the abstract changed nothing about that quantity)."""
+
+
+TYPICALITY_MIN: int = 6
+"""...counted only over quantities with at least this many reconstructions placed (a quantity
+not reached in most of them, or an abstract with few exact reconstructions, tells too little)."""
 
 
 TAIL: float = 2.5
@@ -80,13 +87,13 @@ TAIL: float = 2.5
 @dataclass(frozen=True)
 class Sizes:
     """Work per abstract: ``reconstructions`` at posterior draws, each ranked among ``reference``
-    unconditioned trials of its draw; ``table`` prior-predictive trials for the checks (and the
-    stand-in posterior, which keeps ``accepted`` of them)."""
+    unconditioned trials of its draw; ``table`` prior-predictive trials for the checks;
+    ``accepted`` trials kept by the posterior (amortised, or the stand-in on ``table``)."""
 
-    reconstructions: int = 9
+    reconstructions: int = 7
     reference: int = 39
     table: int = 20_000
-    accepted: int = 300
+    accepted: int = 1_000
 
 
 FULL = Sizes()
@@ -190,44 +197,25 @@ def stand_in_posterior(claims: pd.DataFrame, table: PriorTable, accepted: int) -
     return sample
 
 
-POSTERIOR_SOURCES: tuple[str, ...] = ("amortised", "stand-in")
+def amortised_posterior(claims: pd.DataFrame, reference, accepted: int) -> pd.DataFrame:
+    """The abstract's posterior by the book's own method (issue 25: rejection ABC with
+    regression adjustment on a reference table of prior-predictive trials,
+    :func:`anrs119.model.inference.rejection.abc_posterior`), ``accepted`` trials kept."""
+    from anrs119.model.inference.rejection import abc_posterior
+    from anrs119.model.inference.statistics import posterior_statistics
 
-
-def amortised_available() -> bool:
-    """Whether this installation has the amortised posterior (issue 25)."""
-    try:
-        from anrs119.model.inference import rejection  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def amortised_posterior(claims: pd.DataFrame) -> pd.DataFrame | None:
-    """The amortised posterior of the abstract (issue 25's reference table with rejection and
-    regression), or None while it is not available in this installation."""
-    try:
-        from anrs119.model.inference import rejection  # type: ignore[attr-defined]
-        from anrs119.model.inference.statistics import posterior_statistics
-    except ImportError:
-        return None
-    stats_ = posterior_statistics(claims)
-    observed = {s.id: float(s.value) for s in stats_}
-    try:
-        result = rejection.abc_posterior(observed)
-    except (TypeError, FileNotFoundError, OSError):  # no stored table in this installation
-        return None
-    return result.sample if hasattr(result, "sample") else result
+    observed = {s.id: float(s.value) for s in posterior_statistics(claims)}
+    return abc_posterior(observed, reference, accepted=accepted).sample
 
 
 def posterior_for(
-    claims: pd.DataFrame, table: PriorTable | None, accepted: int
+    claims: pd.DataFrame, table: PriorTable, accepted: int, reference=None
 ) -> tuple[pd.DataFrame, str]:
-    """The abstract's posterior sample (free parameters and ``weight``) and its source."""
-    if table is None:
-        sample = amortised_posterior(claims)
-        if sample is not None:
-            return sample, "amortised"
-        raise RuntimeError("no amortised posterior in this installation and no prior table")
+    """The abstract's posterior sample (free parameters and ``weight``) and its source: the
+    amortised posterior on ``reference`` (a :class:`~anrs119.model.inference.reference.
+    ReferenceTable`) when given, else the rejection stand-in on ``table``."""
+    if reference is not None:
+        return amortised_posterior(claims, reference, accepted), "amortised"
     return stand_in_posterior(claims, table, accepted), "stand-in"
 
 
@@ -244,11 +232,20 @@ def _statistic_matrix(claims: pd.DataFrame, table: PriorTable):
 
 
 def joint_prior_check(claims: pd.DataFrame, table: PriorTable) -> tuple[float, float]:
-    """(p value, distance) of the joint check among the table's prior-predictive trials."""
-    from anrs119.model.checks.predictive import joint_check
+    """(p value, statistic) of the book's joint predictive check
+    (:func:`anrs119.model.checks.predictive.joint_check`: normal scores of the printed point
+    estimates) among the table's prior-predictive trials, for this abstract's values."""
+    from anrs119.model.checks.predictive import ClaimRef, joint_check
 
-    j = joint_check(table.summaries, abstract_statistics(claims))
-    return j.p_value, j.distance
+    res = claims[(claims["kind"] == "result") & claims["value"].notna()]
+    refs = tuple(
+        ClaimRef(
+            str(cid), float(r["value"]), str(r["bound"]), str(r["statistic"]), int(r["decimals"])
+        )
+        for cid, r in res.iterrows()
+    )
+    j = joint_check(table.summaries, refs)
+    return j.p_value, j.statistic
 
 
 def consistency_checks(claims: pd.DataFrame, table: PriorTable) -> dict[str, float]:
@@ -269,7 +266,7 @@ def consistency_checks(claims: pd.DataFrame, table: PriorTable) -> dict[str, flo
         scale = 1.4826 * np.median(np.abs(x - med), axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         d = np.sqrt(np.sum(((x - obs[[ja, jb]]) / scale) ** 2, axis=1))
-        near = np.lexsort((np.arange(d.size), d))[:NEIGHBOURS]
+        near = np.lexsort((np.arange(d.size), d))[: min(NEIGHBOURS, d.size // 40)]
         yn = y[near]
         low = float(np.mean(yn <= obs[jp]))
         high = float(np.mean(yn >= obs[jp]))
@@ -295,6 +292,15 @@ class AbstractResult:
         if self.draws.empty:
             return 0.0
         return float(self.draws["exact"].mean())
+
+    def placed_counts(self) -> pd.Series:
+        """Per quantity: exact reconstructions with a percentile among their draw's trials."""
+        if self.draws.empty or "exact" not in self.draws:
+            return pd.Series(0, index=list(QUANTITIES))
+        exact = self.draws[self.draws["exact"].astype(bool)]
+        return pd.Series(
+            {q: int(np.isfinite(exact[f"pct:{q}"].to_numpy(dtype=float)).sum()) for q in QUANTITIES}
+        )
 
     def tail_shares(self) -> pd.Series:
         """Per quantity: share of the exact reconstructions in the outer 5% of their draw."""
@@ -339,11 +345,22 @@ def assess(
     sizes: Sizes,
     seed: int,
     table: PriorTable | None,
-    posterior: str = "auto",
+    reference=None,
 ) -> AbstractResult:
-    """Steps 1 to 4 of the module docstring for one abstract (a typed claims table);
-    ``posterior``: "auto" (the amortised posterior when available, else the stand-in on
-    ``table``) or "stand-in"."""
+    """Steps 1 to 4 of the module docstring for one abstract (a typed claims table); the
+    posterior is the amortised one on ``reference`` when given, else the stand-in."""
+    checked = check_abstract(claims, base, table)
+    if checked.allocation is None:
+        return checked
+    sample, source = posterior_for(claims, table, sizes.accepted, reference)
+    draws = run_reconstructions(claims, checked.allocation, base, sample, sizes, seed)
+    return replace(checked, posterior_source=source, draws=draws)
+
+
+def check_abstract(
+    claims: pd.DataFrame, base: Mapping[str, float], table: PriorTable | None
+) -> AbstractResult:
+    """Steps 1 to 3 (no reconstruction yet: ``draws`` empty)."""
     from anrs119.model.reconstruction.abstract import forensic_allocation
 
     allocation, reason = forensic_allocation(claims, (int(base["n_il2"]), int(base["n_control"])))
@@ -353,10 +370,9 @@ def assess(
         raise ValueError("assess: the checks need a prior-predictive table")
     consistency = consistency_checks(claims, table)
     joint_p, distance = joint_prior_check(claims, table)
-    use = None if posterior == "auto" and amortised_available() else table
-    sample, source = posterior_for(claims, use, sizes.accepted)
-    draws = run_reconstructions(claims, allocation, base, sample, sizes, seed)
-    return AbstractResult(allocation, source, joint_p, distance, draws, "", consistency)
+    return AbstractResult(
+        allocation, "", joint_p, distance, pd.DataFrame({"exact": []}), "", consistency
+    )
 
 
 # ---------------------------------------------------------------- the verdict
@@ -391,14 +407,16 @@ def verdict(result: AbstractResult) -> Verdict:
             f"joint predictive check: p = {result.joint_p:.3f} < {JOINT_ALPHA:g} "
             f"(distance {result.joint_distance:.1f})"
         )
-    rec_ok = result.exact_share >= MIN_EXACT_SHARE
+    rec_ok = int(result.draws["exact"].sum()) >= MIN_EXACT
     if not rec_ok:
-        reasons.append(
-            f"reconstructions: exact at {result.exact_share:.0%} of the posterior draws "
-            f"(< {MIN_EXACT_SHARE:.0%})"
-        )
+        reasons.append(f"reconstructions: none exact at the {len(result.draws)} posterior draws")
     shares = result.tail_shares()
-    flagged = tuple(q for q, s in shares.items() if np.isfinite(s) and s >= TYPICALITY_SHARE)
+    counts = result.placed_counts()
+    flagged = tuple(
+        q
+        for q, s in shares.items()
+        if np.isfinite(s) and s >= TYPICALITY_SHARE and counts[q] >= TYPICALITY_MIN
+    )
     typ_ok = not flagged
     if not typ_ok:
         reasons.append(
@@ -414,7 +432,9 @@ def verdict(result: AbstractResult) -> Verdict:
 
 def verdict_row(result: AbstractResult, v: Verdict) -> dict[str, object]:
     """The verdict and its components as one flat row (for the stored tables)."""
-    shares = result.tail_shares() if result.allocation is not None else pd.Series(dtype=float)
+    shares = pd.Series(dtype=float)
+    if result.allocation is not None and len(result.draws):
+        shares = result.tail_shares()[result.placed_counts() >= TYPICALITY_MIN]
     row: dict[str, object] = {"forensic_ok": v.forensic_ok}
     for k in CONSISTENCY_GROUPS:
         p = result.consistency.get(k, math.nan)
@@ -461,15 +481,16 @@ def describe(result: AbstractResult, v: Verdict) -> Sequence[str]:
         lines.append(f"posterior: {result.posterior_source}")
         lines.append(
             f"reconstructions: exact at {int(result.draws['exact'].sum())} of "
-            f"{len(result.draws)} posterior draws (need {MIN_EXACT_SHARE:.0%}); "
+            f"{len(result.draws)} posterior draws (need {MIN_EXACT}); "
             f"{'ok' if v.reconstructions_ok else 'FAILS'}"
         )
-        shares = result.tail_shares()
+        shares = result.tail_shares()[result.placed_counts() >= TYPICALITY_MIN]
         worst = shares.dropna().sort_values(ascending=False).head(3)
         listed = ", ".join(f"{q} {s:.0%}" for q, s in worst.items())
         lines.append(
             f"typicality: largest shares in the outer 5%: {listed} (flag at "
-            f"{TYPICALITY_SHARE:.0%}); {'ok' if v.typicality_ok else 'FAILS'}"
+            f"{TYPICALITY_SHARE:.0%} of at least {TYPICALITY_MIN}); "
+            f"{'ok' if v.typicality_ok else 'FAILS'}"
         )
     lines.append(f"verdict: {'plausible' if v.plausible else 'implausible'}")
     return lines

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -134,59 +134,78 @@ def truth_rank(
 
 
 @dataclass(frozen=True)
-class _Task:
+class _TruthTask:
+    index: int
+    seed: int
+    base: dict[str, float]
+
+
+def _truth(task: _TruthTask) -> Truth | None:
+    from anrs119.parallel import single_threaded
+
+    single_threaded()
+    return simulated_abstract(task.index, task.seed, task.base)
+
+
+@dataclass(frozen=True)
+class _ReconTask:
     index: int
     seed: int
     base: dict[str, float]
     sizes: Sizes
-    table: PriorTable
-    posterior: str
+    claims: pd.DataFrame
+    allocation: dict
+    sample: pd.DataFrame
 
 
-def _run(task: _Task) -> tuple[dict, list[dict]]:
-    from anrs119.model.reconstruction.assess import assess, verdict, verdict_row
-    from anrs119.model.reconstruction.search import claims_from_table, is_exact_selection
+def _reconstruct(task: _ReconTask) -> pd.DataFrame:
+    from anrs119.model.reconstruction.assess import run_reconstructions
     from anrs119.parallel import single_threaded
 
     single_threaded()
-    truth = simulated_abstract(task.index, task.seed, task.base)
-    summary: dict[str, object] = {"abstract": task.index}
+    return run_reconstructions(task.claims, task.allocation, task.base, task.sample, task.sizes,
+                               _abstract_seed(task.seed, task.index))  # fmt: skip
+
+
+def _abstract_seed(seed: int, index: int) -> int:
+    """The integer seed of abstract ``index``'s pipeline (its pools, searches, walks and
+    reference trials)."""
+    return seed * 1000 + index
+
+
+def _summary(index: int, truth: Truth | None, result, base) -> dict[str, object]:
+    from anrs119.model.reconstruction.assess import verdict, verdict_row
+    from anrs119.model.reconstruction.search import claims_from_table, is_exact_selection
+
+    summary: dict[str, object] = {"abstract": index}
     if truth is None:
         summary.update(printable=False, attempts=MAX_ATTEMPTS)
-        return summary, []
+        return summary
     claims = truth.claims
     summary.update(printable=True, attempts=truth.attempts)
     summary.update({f"printed:{c}": float(claims.at[c, "value"]) for c in PRINTED_CLAIMS})
     summary.update({f"bound:{c}": str(claims.at[c, "bound"]) for c in PRINTED_CLAIMS
                     if claims.at[c, "statistic"] == "p_value"})  # fmt: skip
-    result = assess(claims, task.base, task.sizes, task.seed * 1000 + task.index, task.table,
-                    task.posterior)  # fmt: skip
-    v = verdict(result)
-    summary.update(verdict_row(result, v))
+    summary.update(verdict_row(result, verdict(result)))
     if result.allocation is not None:
         a = result.allocation
-        summary["alloc_n_il2"] = int(a["n_by_arm"]["IL-2"])
         summary["alloc_test"] = str(a["test"])
+        n = int(base["n_il2"]) + int(base["n_control"])
         targets = claims_from_table(claims, a)
-        n = int(task.base["n_il2"]) + int(task.base["n_control"])
         summary["truth_exact"] = bool(is_exact_selection(truth.truth_pool, np.arange(n), targets))
-    rng = np.random.default_rng([task.seed, task.index, 99])
-    exact = result.draws[result.draws["exact"].astype(bool)] if len(result.draws) else None
+    return summary
+
+
+def _rank_rows(index: int, seed: int, truth: Truth, draws: pd.DataFrame) -> list[dict]:
+    rng = np.random.default_rng([seed, index, 99])
+    exact = draws[draws["exact"].astype(bool)] if len(draws) else None
     rows = []
     for q in QUANTITIES:
         values = exact[q].to_numpy(dtype=float) if exact is not None else np.array([])
         rank, n, u = truth_rank(truth.quantities[q], values, rng)
-        rows.append(
-            {
-                "abstract": task.index,
-                "quantity": q,
-                "truth": truth.quantities[q],
-                "n": n,
-                "rank": rank,
-                "u": u,
-            }
-        )
-    return summary, rows
+        rows.append({"abstract": index, "quantity": q, "truth": truth.quantities[q], "n": n,
+                     "rank": rank, "u": u})  # fmt: skip
+    return rows
 
 
 @dataclass(frozen=True)
@@ -201,29 +220,53 @@ def run_calibration(
     seed: int = SIMULATED_ABSTRACT_SEED,
     progress: bool = True,
     table: PriorTable | None = None,
-    posterior: str = "auto",
+    reference=None,
 ) -> Calibration:
-    """Steps 1 to 4 of the module docstring for every abstract, in parallel seeded tasks.
+    """Steps 1 to 4 of the module docstring for every abstract.
 
-    ``table``: the prior-predictive trials of the checks (and of the stand-in posterior); by
-    default ``sizes.assess.table`` of them, simulated from the seed's own stream.
+    Three passes, so that the result is the same bytes whatever runs them: the simulated trials
+    and their abstracts (parallel, one seed each); each abstract's checks and posterior (here,
+    in order: the posterior needs the reference table, which stays in this process); the
+    reconstructions (parallel, one seed per abstract). ``table``: the prior-predictive trials of
+    the checks (``sizes.assess.table`` of them from the seed's own stream by default);
+    ``reference``: the amortised posterior's reference table (None: the stand-in posterior).
     """
     from anrs119.model.inference.priors import load_priors
     from anrs119.model.inference.statistics import base_values
-    from anrs119.model.reconstruction.assess import prior_table
+    from anrs119.model.reconstruction.assess import check_abstract, posterior_for, prior_table
     from anrs119.parallel import run_tasks
 
     base = base_values(load_priors())
     if table is None:
         table = prior_table(base, sizes.assess.table, seed + 1, progress=progress)
-    tasks = [_Task(i, seed, base, sizes.assess, table, posterior) for i in range(sizes.abstracts)]
-    results = run_tasks(_run, tasks, desc="simulated abstracts", progress=progress)
-    ranks = pd.DataFrame([r for _, rows in results for r in rows])
-    abstracts = pd.DataFrame([s for s, _ in results])
-    for frame in (ranks, abstracts):
+    truths = run_tasks(_truth, [_TruthTask(i, seed, base) for i in range(sizes.abstracts)],
+                       desc="simulated trials and abstracts", progress=progress)  # fmt: skip
+    checked, tasks = {}, []
+    for i, truth in enumerate(truths):
+        if truth is None:
+            continue
+        result = check_abstract(truth.claims, base, table)
+        if result.allocation is not None:
+            sample, source = posterior_for(truth.claims, table, sizes.assess.accepted, reference)
+            result = replace(result, posterior_source=source)
+            tasks.append(_ReconTask(i, seed, base, sizes.assess, truth.claims,
+                                    result.allocation, sample))  # fmt: skip
+        checked[i] = result
+    draws = run_tasks(_reconstruct, tasks, desc="reconstructions of simulated abstracts",
+                      progress=progress)  # fmt: skip
+    for task, d in zip(tasks, draws, strict=True):
+        checked[task.index] = replace(checked[task.index], draws=d)
+    summaries, ranks = [], []
+    for i, truth in enumerate(truths):
+        summaries.append(_summary(i, truth, checked.get(i), base))
+        if truth is not None and i in checked:
+            ranks += _rank_rows(i, seed, truth, checked[i].draws)
+    ranks_frame = pd.DataFrame(ranks)
+    abstracts = pd.DataFrame(summaries)
+    for frame in (ranks_frame, abstracts):
         num = frame.select_dtypes("float").columns
         frame[num] = frame[num].round(6)
-    return Calibration(ranks, abstracts)
+    return Calibration(ranks_frame, abstracts)
 
 
 def write_calibration(c: Calibration, folder: Path = MODEL_DIR) -> list[Path]:

@@ -47,7 +47,7 @@ class MixingSizes:
     chains: int = 2
     proposals: int = 3_000_000
     thin: int = 6_000
-    draws: int = 60
+    draws: int = 40
     pool_draws: int = 40
     walk: int | None = None
     """Walk of the draws (proposals; None: the book's, WALK_SWEEPS x trial size)."""
@@ -159,6 +159,9 @@ def summarise(
     """One row per quantity: the chains' agreement and the comparisons of the module docstring."""
     from anrs119.model.reconstruction.chains import ess, rhat
 
+    # a block of the walk without an exact visit keeps no trial: chains are cut to the shorter
+    length = min(len(ch) for ch in chains)
+    chains = [ch[:length] for ch in chains]
     rows = []
     for j, q in enumerate(QUANTITIES):
         c = np.stack([_capped(ch[:, j], q) for ch in chains])

@@ -27,7 +27,7 @@ EMBEDDED_ATTEMPTS: int = 6
 replicate of the seed: new patients from the same parameter point)."""
 
 
-WALK_SWEEPS: int = 2000
+WALK_SWEEPS: int = 1500
 """Proposals of the walk within the exact set after the search's first exact trial, in multiples
 of the trial size: the reconstruction is the trial where the walk ends (the reconstruction
 chapter's mixing check shows how far the first hit is forgotten by then)."""

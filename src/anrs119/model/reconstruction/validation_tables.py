@@ -184,3 +184,139 @@ def unmixed(mixing: pd.DataFrame) -> list[str]:
     if "estimable" in mixing.columns:
         bad &= mixing["estimable"].astype(bool)
     return [str(q) for q in mixing.loc[bad, "quantity"]]
+
+
+# ---------------------------------------------------------------- the chapter's numbers
+
+
+def _names(items) -> str:
+    items = [str(i) for i in items]
+    return "; ".join(items) if items else "none"
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return f"{100 * x:.{digits}f}%"
+
+
+def validation_numbers(
+    mixing: pd.DataFrame,
+    runs: pd.DataFrame,
+    ranks: pd.DataFrame,
+    abstracts: pd.DataFrame,
+    whatif: pd.DataFrame,
+    checked: pd.DataFrame,
+) -> dict[str, str]:
+    """The reconstruction chapter's glued numbers about the walk, the calibration and the what-if
+    verdict (keys prefixed ``rv_``), from the stored files."""
+    import math
+
+    import numpy as np
+
+    from anrs119.model.reconstruction.assess import (
+        CONSISTENCY_ALPHA,
+        JOINT_ALPHA,
+        NEIGHBOURS,
+        TYPICALITY_MIN,
+        TYPICALITY_SHARE,
+    )
+    from anrs119.model.reconstruction.ensemble_tables import SHORT
+
+    est = mixing[mixing["estimable"].astype(bool)]
+    mixed = est[est["rhat"] < RHAT_LIMIT]
+    worst = est.loc[est["rhat"].idxmax()]
+    least = est.loc[est["ess"].idxmin()]
+    cov = coverage_table(ranks)
+    low = cov[cov["coverage"] < COVERAGE_LIMIT]
+    rejected = cov[cov["uniform_p"] < 0.01]
+    fa = false_alarms(abstracts)
+    ok = abstracts[abstracts["printable"].astype(bool)]
+    w = whatif.set_index("abstract")
+    pub = w.loc["published"]
+    per = int(ranks.groupby("abstract")["n"].max().max()) if len(ranks) else 0
+    r0 = runs.iloc[0]
+    pinned_width = checked[checked["verdict"] == "pinned down"]
+    pinned_ok = checked[checked["checked"] == "pinned down"]
+    failed_check = pinned_width[pinned_width["checked"] != "pinned down"]
+
+    def far(col: str) -> list[str]:
+        return [SHORT[q] for q in est.loc[est[col].abs() > Z_LIMIT, "quantity"]]
+
+    def verdict_of(name: str) -> str:
+        return "plausible" if bool(w.loc[name, "plausible"]) else "implausible"
+
+    return {
+        "rv_walk": f"{int(r0['walk']):,}",
+        "rv_walk_sweeps": f"{int(r0['walk']) // int(r0['trial_size']):,}",
+        "rv_long": f"{int(r0['proposals']):,}",
+        "rv_thin": f"{int(r0['thin']):,}",
+        "rv_kept": f"{int(r0['proposals']) // int(r0['thin']):,}",
+        "rv_acc_single": _pct(float(runs["single_acceptance"].mean()), 1),
+        "rv_acc_local": _pct(float(runs["local_acceptance"].mean()), 1),
+        "rv_acc_pair": _pct(float(runs["pair_acceptance"].mean()), 1),
+        "rv_n_estimable": str(len(est)),
+        "rv_n_mixed": str(len(mixed)),
+        "rv_rhat_limit": f"{RHAT_LIMIT:.2f}",
+        "rv_unmixed": _names(SHORT[q] for q in unmixed(mixing)),
+        "rv_rhat_max": f"{worst['rhat']:.2f}",
+        "rv_rhat_max_q": SHORT[worst["quantity"]],
+        "rv_ess_min": f"{least['ess']:.0f}",
+        "rv_ess_min_q": SHORT[least["quantity"]],
+        "rv_z_limit": f"{Z_LIMIT:g}",
+        "rv_draws_n": str(int(r0["draws_same_pool"])),
+        "rv_pool_draws_n": str(int(r0["draws_per_pool_size"])),
+        "rv_pool": f"{int(r0['pool_per_arm']):,}",
+        "rv_pool2": f"{2 * int(r0['pool_per_arm']):,}",
+        "rv_first_off": _names(far("z_first")),
+        "rv_n_first_off": str(len(far("z_first"))),
+        "rv_draw_off": _names(far("z_draw")),
+        "rv_n_draw_off": str(len(far("z_draw"))),
+        "rv_pool_off": _names(far("z_pool")),
+        "rv_n_pool_off": str(len(far("z_pool"))),
+        "rv_cal_n": str(len(ok)),
+        "rv_cal_tasks": str(len(abstracts)),
+        "rv_cal_per": str(per),
+        "rv_cal_redrawn": _pct(
+            float((abstracts["attempts"].sum() - len(ok)) / abstracts["attempts"].sum())
+        ),
+        "rv_cal_posterior": str(ok["posterior"].dropna().iloc[0]) if len(ok) else "none",
+        "rv_truth_exact": _pct(float(ok["truth_exact"].astype(float).mean()))
+        if "truth_exact" in ok
+        else "-",
+        "rv_cov_median": _pct(float(cov["coverage"].median())),
+        "rv_cov_min": _pct(float(cov["coverage"].min())),
+        "rv_cov_min_q": SHORT[cov.loc[cov["coverage"].idxmin(), "quantity"]],
+        "rv_cov_limit": _pct(COVERAGE_LIMIT),
+        "rv_n_cov_low": str(len(low)),
+        "rv_cov_low": _names(SHORT[q] for q in low["quantity"]),
+        "rv_n_uniform_rejected": str(len(rejected)),
+        "rv_uniform_rejected": _names(SHORT[q] for q in rejected["quantity"]),
+        "rv_n_quantities": str(len(cov)),
+        "rv_n_pinned_width": str(len(pinned_width)),
+        "rv_n_pinned_checked": str(len(pinned_ok)),
+        "rv_pinned_checked": _names(pinned_ok["label"]),
+        "rv_pinned_failed": _names(failed_check["label"]),
+        "rv_fa_rate": _pct(fa["rate"], 1),
+        "rv_fa_k": str(int(fa["implausible"])),
+        "rv_fa_n": str(int(fa["n"])),
+        "rv_fa_ci": f"{_pct(fa['low95'], 1)} to {_pct(fa['high95'], 1)}",
+        "rv_fa_consistency": _pct(fa["consistency_flagged"], 1),
+        "rv_fa_joint": _pct(fa["joint_flagged"], 1),
+        "rv_fa_reconstructions": _pct(fa["reconstructions_flagged"], 1),
+        "rv_fa_typicality": _pct(fa["typicality_flagged"], 1),
+        "rv_joint_alpha": f"{JOINT_ALPHA:g}",
+        "rv_consistency_alpha": f"{CONSISTENCY_ALPHA:g}",
+        "rv_neighbours": str(NEIGHBOURS),
+        "rv_typ_share": _pct(TYPICALITY_SHARE),
+        "rv_typ_min": str(TYPICALITY_MIN),
+        "rv_pub_verdict": verdict_of("published"),
+        "rv_pub_joint": f"{pub['joint_p']:.3f}" if math.isfinite(pub["joint_p"]) else "-",
+        "rv_pub_reasons": str(pub["reasons"]) if isinstance(pub["reasons"], str) else "none",
+        "rv_worked_verdict": verdict_of("subgroup_50_20"),
+        "rv_minus10_verdict": verdict_of("cd4_il2_minus10"),
+        "rv_plus150_verdict": verdict_of("cd4_il2_plus150"),
+        "rv_vl_verdict": verdict_of("vl_contradiction"),
+        "rv_p93_verdict": verdict_of("primary_p93"),
+        "rv_minus10_cd4_p": f"{w.loc['cd4_il2_minus10', 'consistency_p:CD4 changes']:.3f}",
+        "rv_vl_p": f"{w.loc['vl_contradiction', 'consistency_p:viral-load changes']:.3f}",
+        "rv_exact_median": f"{float(np.median(ok['exact_share'])):.0%}" if len(ok) else "-",
+    }

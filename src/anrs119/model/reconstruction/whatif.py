@@ -67,9 +67,10 @@ def changed_claims(changes: Mapping[str, str], registry: pd.DataFrame | None = N
 
 
 def run_whatif(claims: pd.DataFrame, sizes: Sizes = FULL, seed: int = WHATIF_SEED,
-               progress: bool = True, posterior: str = "auto", table=None):  # fmt: skip
+               progress: bool = True, reference=None, table=None):  # fmt: skip
     """The assessment of one abstract and its verdict (``table``: the prior-predictive trials of
-    the checks; simulated from the seed when not given)."""
+    the checks, simulated from the seed when not given; ``reference``: the amortised
+    posterior's reference table, None for the stand-in posterior)."""
     from anrs119.model.inference.priors import load_priors
     from anrs119.model.inference.statistics import base_values
     from anrs119.model.reconstruction.abstract import forensic_allocation
@@ -81,8 +82,18 @@ def run_whatif(claims: pd.DataFrame, sizes: Sizes = FULL, seed: int = WHATIF_SEE
         and forensic_allocation(claims, (int(base["n_il2"]), int(base["n_control"])))[0]
     ):
         table = prior_table(base, sizes.table, seed + 1, progress=progress)
-    result = assess(claims, base, sizes, seed, table, posterior)
+    result = assess(claims, base, sizes, seed, table, reference)
     return result, verdict(result)
+
+
+def book_reference(reduced: bool, progress: bool = True):
+    """The amortised posterior's reference table (the book's, from its cache or simulated once),
+    or None for the stand-in posterior in reduced runs."""
+    if reduced:
+        return None
+    from anrs119.model.inference.reference import reference_table
+
+    return reference_table(progress=progress)
 
 
 def whatif_main(path: Path | str, *, progress: bool = True, reduced: bool = False) -> int:
@@ -95,14 +106,18 @@ def whatif_main(path: Path | str, *, progress: bool = True, reduced: bool = Fals
     except AbstractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result, v = run_whatif(claims, REDUCED if reduced else FULL, progress=progress)
+    from anrs119.model.reconstruction.abstract import forensic_allocation
+
+    reference = None
+    if forensic_allocation(claims)[0] is not None:
+        reference = book_reference(reduced, progress)
+    result, v = run_whatif(claims, REDUCED if reduced else FULL, progress=progress,
+                           reference=reference)  # fmt: skip
     print("\n".join(describe(result, v)))
     return 0
 
 
-def validate_whatif(
-    sizes: Sizes = FULL, *, progress: bool = True, posterior: str = "auto"
-) -> pd.DataFrame:
+def validate_whatif(sizes: Sizes = FULL, *, progress: bool = True, reference=None) -> pd.DataFrame:
     """The named abstracts of :data:`WHATIFS`, assessed: one row each."""
     from anrs119.model.inference.priors import load_priors
     from anrs119.model.inference.statistics import base_values
@@ -113,7 +128,7 @@ def validate_whatif(
     rows = []
     for name, changes in WHATIFS.items():
         result, v = run_whatif(changed_claims(changes), sizes, progress=progress,
-                               posterior=posterior, table=table)  # fmt: skip
+                               reference=reference, table=table)  # fmt: skip
         row: dict[str, object] = {"abstract": name, "label": WHATIF_LABELS[name]}
         row.update(verdict_row(result, v))
         row["reasons"] = " | ".join(v.reasons)
