@@ -144,3 +144,21 @@ def test_notebooks_pdf_and_downloads_carry_aggregates_only(
     assert SYNTHETIC_HEADLINE not in texts[PDF_FILE] and OWN_LABEL in texts[PDF_FILE]
     # no patient-level listing in a notebook either: the data-downloads chapter is left out
     assert not [p for p in notebooks if p.stem in {Path(q).stem for q in PATIENT_LEVEL_PAGES}]
+
+
+def _reconstruction_text(site: Path) -> str:
+    page = site / "chapters" / "reconstruction.html"
+    return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+
+
+def test_the_data_holders_test_places_the_datasets_quantities_in_the_ensemble(
+    own_data_site: Path, html_dir: Path
+) -> None:
+    """On an own-data build the reconstruction chapter places each unpublished quantity of the
+    data in the ensemble's range (aggregates only); on the synthetic build it does not."""
+    own = _reconstruction_text(own_data_site)
+    assert "lie within the central 95% range of the reconstructions" in own
+    assert "This dataset" in own and "Ensemble 95% range" in own
+    assert OWN_PREFIX not in own
+    embedded = _reconstruction_text(html_dir)
+    assert "This dataset" not in embedded

@@ -116,6 +116,28 @@ def test_the_calibration_is_the_same_bytes_whatever_the_number_of_workers(monkey
     pd.testing.assert_frame_equal(out[0].abstracts, out[1].abstracts)
     a = out[0].abstracts
     assert a["printable"].all() and (a["posterior"] == "stand-in").all()
-    # the simulated trial is exact under its own printed abstract's readings
-    assert a["truth_exact"].all()
+    # the simulated trial is exact under its own printed abstract's readings, unless one of its
+    # P values lies within the search's safety margin of a printed bound (P < .001 printed from
+    # P = .00099: the search asks for log10 P at least LOG_MARGIN inside the bound)
+    for i in a.index[~a["truth_exact"].astype(bool)]:
+        assert _p_within_margin(int(a.at[i, "abstract"]))
     assert set(out[0].ranks["quantity"]) == set(QUANTITIES_)
+
+
+def _p_within_margin(index: int) -> bool:
+    from anrs119.model.inference.priors import load_priors
+    from anrs119.model.inference.statistics import base_values
+    from anrs119.model.reconstruction.calibration import simulated_abstract
+    from anrs119.model.reconstruction.search import LOG_MARGIN, trial_values
+
+    base = base_values(load_priors())
+    truth = simulated_abstract(index, TEST_SEED, base)
+    n = int(base["n_il2"]) + int(base["n_control"])
+    values = trial_values(truth.truth_pool, np.arange(n), int(base["n_il2"]))
+    claims = truth.claims
+    bounded = claims[(claims["statistic"] == "p_value") & (claims["bound"] != "=")]
+    return any(
+        abs(math.log10(values[str(cid)]) - math.log10(float(row["value"]))) < LOG_MARGIN
+        for cid, row in bounded.iterrows()
+        if str(cid) in values
+    )

@@ -112,5 +112,12 @@ def test_a_walk_that_cannot_move_is_detected(pool, first_hit, params):
     assert not rhat(stuck) < RHAT_LIMIT
     import pandas as pd
 
-    table = pd.DataFrame({"quantity": ["hr", "km"], "rhat": [rhat(stuck), 1.001]})
+    table = pd.DataFrame(
+        {
+            "quantity": ["hr", "km", "q75"],
+            "rhat": [rhat(stuck), 1.001, np.nan],
+            "estimable": True,
+            "long_sd": [0.025, 1.0, 0.0],
+        }
+    )
     assert unmixed(table) == ["hr"]

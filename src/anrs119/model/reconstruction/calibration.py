@@ -241,8 +241,10 @@ def run_calibration(
         table = prior_table(base, sizes.assess.table, seed + 1, progress=progress)
     truths = run_tasks(_truth, [_TruthTask(i, seed, base) for i in range(sizes.abstracts)],
                        desc="simulated trials and abstracts", progress=progress)  # fmt: skip
+    from tqdm import tqdm
+
     checked, tasks = {}, []
-    for i, truth in enumerate(truths):
+    for i, truth in enumerate(tqdm(truths, desc="checks and posteriors", disable=not progress)):
         if truth is None:
             continue
         result = check_abstract(truth.claims, base, table)

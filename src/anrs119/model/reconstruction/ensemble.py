@@ -49,6 +49,11 @@ TASK_DRAWS: int = 5
 """Draws per parallel task: big enough to amortise a worker's start, small enough to balance."""
 
 
+MIN_ESTIMABLE: float = 0.75
+"""A reconstruction is placed among its draw's unconditioned trials only when at least this
+share of them have a value for the quantity."""
+
+
 def unpublished(tr: Trials, p: Mapping[str, float], grade34: np.ndarray) -> dict[str, np.ndarray]:
     """The quantities of :data:`QUANTITIES` per replicate of ``tr`` (``grade34``: (R, 2) counts
     of patients with a grade 3-4 event by week 96, IL-2 and control)."""
@@ -185,7 +190,14 @@ def run_draw(base: Mapping[str, float], draw: Mapping[str, float], index: int, s
     q = unpublished(trial, p, g34)
     for key, values in q.items():
         row[key] = float(values[0])
-        row[f"pct:{key}"] = mid_rank_percentile(ref_q[key], float(values[0]))
+        # a percentile among a few estimable reference trials says little: none is given when
+        # more than a quarter of them have no value (a difference of quantiles not reached)
+        estimable = float(np.mean(~np.isnan(ref_q[key])))
+        row[f"pct:{key}"] = (
+            mid_rank_percentile(ref_q[key], float(values[0]))
+            if estimable >= MIN_ESTIMABLE
+            else math.nan
+        )
     return DrawResult(row, cd4_medians(trial)[0], ref_cd4)
 
 

@@ -182,7 +182,8 @@ def unmixed(mixing: pd.DataFrame) -> list[str]:
     none computable although the quantity varies between chains (chains that never moved)."""
     bad = ~(mixing["rhat"] < RHAT_LIMIT)
     if "estimable" in mixing.columns:
-        bad &= mixing["estimable"].astype(bool)
+        # a quantity that never varies (not reached in every kept trial) has no R-hat to judge
+        bad &= mixing["estimable"].astype(bool) & (mixing["long_sd"] > 0)
     return [str(q) for q in mixing.loc[bad, "quantity"]]
 
 
@@ -240,6 +241,10 @@ def validation_numbers(
 
     def far(col: str) -> list[str]:
         return [SHORT[q] for q in est.loc[est[col].abs() > Z_LIMIT, "quantity"]]
+
+    def flag_word(name: str, group: str) -> str:
+        p = float(w.loc[name, f"consistency_p:{group}"])
+        return "flagged" if p < CONSISTENCY_ALPHA else "not flagged"
 
     def verdict_of(name: str) -> str:
         return "plausible" if bool(w.loc[name, "plausible"]) else "implausible"
@@ -317,6 +322,15 @@ def validation_numbers(
         "rv_vl_verdict": verdict_of("vl_contradiction"),
         "rv_p93_verdict": verdict_of("primary_p93"),
         "rv_minus10_cd4_p": f"{w.loc['cd4_il2_minus10', 'consistency_p:CD4 changes']:.3f}",
+        "rv_minus10_cd4_word": flag_word("cd4_il2_minus10", "CD4 changes"),
+        "rv_plus150_cd4_p": f"{w.loc['cd4_il2_plus150', 'consistency_p:CD4 changes']:.3f}",
+        "rv_plus150_cd4_word": flag_word("cd4_il2_plus150", "CD4 changes"),
         "rv_vl_p": f"{w.loc['vl_contradiction', 'consistency_p:viral-load changes']:.3f}",
+        "rv_vl_word": flag_word("vl_contradiction", "viral-load changes"),
+        "rv_minus10_joint": f"{w.loc['cd4_il2_minus10', 'joint_p']:.3f}",
+        "rv_plus150_joint": f"{w.loc['cd4_il2_plus150', 'joint_p']:.3f}",
+        "rv_worked_reasons": str(w.loc["subgroup_50_20", "reasons"])
+        if isinstance(w.loc["subgroup_50_20", "reasons"], str)
+        else "every part passes",
         "rv_exact_median": f"{float(np.median(ok['exact_share'])):.0%}" if len(ok) else "-",
     }
