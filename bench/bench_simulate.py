@@ -4,7 +4,8 @@ Run with ``.venv/bin/python bench/bench_simulate.py``. Budget (issue #25, which 
 15,000 of issue #11): at least 4,000 replicate trials per second for ``simulate_claims``
 (simulation and every claim summary with its test) on the 2-core reference machine, and < 2 GB.
 The third line times what the reference table simulates: one trial per prior draw, each with
-its own parameters (and so its own IL-2 boost table), through the seeded chunks the table uses. The machine load (``os.getloadavg``) is printed: on a
+its own parameters (and so its own IL-2 boost table), through the seeded chunks the table uses.
+The machine load (``os.getloadavg``) is printed: on a
 shared machine the figure is a lower bound. The numba kernels are compiled (or loaded from the
 cache) by a warm-up call that is not timed.
 """
