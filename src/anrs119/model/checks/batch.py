@@ -33,6 +33,32 @@ MARGIN: float = 1e-9
 between the pre-scaled and the method's arithmetic, far below any gap between trials."""
 
 
+def book_table(size: int | None = None, progress: bool = True) -> ReferenceTable:
+    """The book's reference table from its cache; if the cache lacks it, say so and simulate
+    it (then cache it), as ``python -m anrs119 calibrate`` does."""
+    import sys
+
+    from anrs119.model.inference.reference import (
+        CHUNK,
+        REFERENCE_SIZE,
+        cache_folder,
+        cache_key,
+        reference_table,
+    )
+    from anrs119.seeds import REFERENCE_SEED
+
+    size = REFERENCE_SIZE if size is None else size
+    path = cache_folder() / f"reference-{size}-{cache_key(size, REFERENCE_SEED, CHUNK)}.npz"
+    if not path.exists():
+        print(
+            f"the reference table ({size:,} trials) is not in the cache {cache_folder()}: "
+            "simulating it (1,000,000 trials take about 5 minutes on two quiet cores) and "
+            "caching it",
+            file=sys.stderr,
+        )
+    return reference_table(size, progress=progress)
+
+
 @functools.cache
 def _controller():
     from threadpoolctl import ThreadpoolController
@@ -69,8 +95,10 @@ class Posteriors:
 
     def __post_init__(self) -> None:
         full = statistic_scales(self.table.statistics) if self.scales is None else self.scales
-        cols = list(range(self.table.statistics.shape[1])) if self.columns is None else list(
-            self.columns
+        cols = (
+            list(range(self.table.statistics.shape[1]))
+            if self.columns is None
+            else list(self.columns)
         )
         self.columns = tuple(cols)
         self.scales = np.asarray(full, dtype=float)[cols]
@@ -123,8 +151,9 @@ class Posteriors:
         else:
             size = _weighted_size(self, observed, exclude)
         rows = self.candidates(observed, size, exclude)
-        nb = neighbourhood(self._sub.take(rows), observed, len(rows), scales=self.scales,
-                           unbounded=self.unbounded)  # fmt: skip
+        nb = neighbourhood(
+            self._sub.take(rows), observed, len(rows), scales=self.scales, unbounded=self.unbounded
+        )
         nb = type(nb)(rows[nb.rows], nb.distance, nb.theta, nb.departure)
         counts = None if self.importance is None else self.importance[nb.rows]
         with one_thread():

@@ -86,7 +86,7 @@ GROUP_LABELS: dict[str, str] = {
 }
 N_DRAWS: int = 2000
 """Posterior draws per posterior-predictive distribution."""
-PER_DRAW: int = 4
+PER_DRAW: int = 5
 """Simulated trials per draw (the pair's chance is estimated per draw from them)."""
 BOOTSTRAP: int = 100
 """Poisson-bootstrap replicates for the Monte Carlo errors of the left-out posteriors."""
@@ -141,8 +141,16 @@ def table_pair(table: ReferenceTable, weights: np.ndarray | None = None) -> Pair
         k = int(both.sum())
         ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
         p = k / n
-        return PairProbability(p, math.sqrt(p * (1 - p) / n), float(e1.mean()),
-                               float(e2.mean()), n, n, float(ci.low), float(ci.high))  # fmt: skip
+        return PairProbability(
+            p,
+            math.sqrt(p * (1 - p) / n),
+            float(e1.mean()),
+            float(e2.mean()),
+            n,
+            n,
+            float(ci.low),
+            float(ci.high),
+        )
     w = np.asarray(weights, dtype=float)
     total = w.sum()
     p = float(w @ both / total)
@@ -198,8 +206,14 @@ def predictive_pair(pred: Predictive) -> PairProbability:
     b = e2.reshape(pred.draws, pred.per_draw).mean(axis=1)
     x = a * b
     clusters = pred.samples[CLUSTER_KEY].reshape(pred.draws, pred.per_draw)[:, 0]
-    return PairProbability(float(x.mean()), mc_se(x, clusters), float(a.mean()),
-                           float(b.mean()), pred.draws * pred.per_draw, pred.draws)  # fmt: skip
+    return PairProbability(
+        float(x.mean()),
+        mc_se(x, clusters),
+        float(a.mean()),
+        float(b.mean()),
+        pred.draws * pred.per_draw,
+        pred.draws,
+    )
 
 
 # ---------------------------------------------------------------- posteriors
@@ -225,17 +239,19 @@ def _spread(f: Fit) -> np.ndarray:
     return np.sqrt(np.maximum(w @ (f.theta - mean) ** 2, 0.0))
 
 
-def summarise(f: Fit, unb: Unbounded, names: Sequence[str], accepted: int,
-              mcse: np.ndarray | None = None) -> Summary:  # fmt: skip
-    q = np.column_stack([weighted_quantile(f.theta[:, j], f.weight, REPORTED)
-                         for j in range(f.theta.shape[1])])  # fmt: skip
+def summarise(
+    f: Fit, unb: Unbounded, names: Sequence[str], accepted: int, mcse: np.ndarray | None = None
+) -> Summary:
+    q = np.column_stack(
+        [weighted_quantile(f.theta[:, j], f.weight, REPORTED) for j in range(f.theta.shape[1])]
+    )
     q = unb.backward(np.atleast_2d(q)).T
-    return Summary(tuple(names), q, mcse, _spread(f), accepted, f.ess,
-                   to_sample(f, unb, names))  # fmt: skip
+    return Summary(tuple(names), q, mcse, _spread(f), accepted, f.ess, to_sample(f, unb, names))
 
 
-def bootstrap_mcse(engine: Posteriors, observed: np.ndarray, replicates: int, seed: int
-                   ) -> np.ndarray:  # fmt: skip
+def bootstrap_mcse(
+    engine: Posteriors, observed: np.ndarray, replicates: int, seed: int
+) -> np.ndarray:
     """Monte Carlo SEs of the reported quantiles: Poisson bootstrap of the table's trials (each
     trial counted a Poisson(1) number of times, the fit redone), as the paper's posterior."""
     from anrs119.model.inference.rejection import fit, neighbourhood
@@ -243,18 +259,33 @@ def bootstrap_mcse(engine: Posteriors, observed: np.ndarray, replicates: int, se
     size = 3 * engine.accepted
     rows = engine.candidates(observed, size)
     sub = engine._sub.take(rows)
-    nb = neighbourhood(sub, observed, len(rows), scales=engine.scales,
-                       unbounded=engine.unbounded)  # fmt: skip
+    nb = neighbourhood(sub, observed, len(rows), scales=engine.scales, unbounded=engine.unbounded)
     rng = np.random.default_rng(seed)
     out = []
     with one_thread():
         for _ in range(replicates):
             counts = rng.poisson(1.0, size=len(nb.rows)).astype(float)
             f = fit(nb, engine.accepted, counts=counts)
-            q = np.column_stack([weighted_quantile(f.theta[:, j], f.weight, REPORTED)
-                                 for j in range(f.theta.shape[1])])  # fmt: skip
+            q = np.column_stack(
+                [
+                    weighted_quantile(f.theta[:, j], f.weight, REPORTED)
+                    for j in range(f.theta.shape[1])
+                ]
+            )
             out.append(engine.unbounded.backward(np.atleast_2d(q)).T)
     return np.std(np.stack(out), axis=0, ddof=1)
+
+
+def pair_profile(table: ReferenceTable, unb: Unbounded) -> Summary | None:
+    """The parameters of the table's trials that printed the pair (equal weights): what a
+    trial needs to print it, before any other claim is asked for."""
+    e1, e2 = pair_events(table.column(SUBGROUP_PAIR[0]), table.column(SUBGROUP_PAIR[1]))
+    rows = np.flatnonzero(e1 & e2)
+    if rows.size < 2:
+        return None
+    theta = unb.forward(table.parameters[rows])
+    f = Fit(theta, np.ones(rows.size), math.nan, rows)
+    return summarise(f, unb, table.names, int(rows.size))
 
 
 def group_columns(table: ReferenceTable, left_out: str | None) -> list[int]:
@@ -278,17 +309,25 @@ class Alternative:
 
 
 ALTERNATIVE_COLUMNS: tuple[str, ...] = (
-    "alternative", "parameter", "distribution", "loc", "scale", "lower", "upper", "source",
+    "alternative",
+    "parameter",
+    "distribution",
+    "loc",
+    "scale",
+    "lower",
+    "upper",
+    "source",
     "reason",
-)  # fmt: skip
+)
 
 
 class AlternativesError(ValueError):
     """A row of the alternative priors breaks a rule (file, line, field, rule)."""
 
 
-def load_alternatives(path: Path = ALTERNATIVES_FILE, priors: Priors | None = None
-                      ) -> tuple[Alternative, ...]:  # fmt: skip
+def load_alternatives(
+    path: Path = ALTERNATIVES_FILE, priors: Priors | None = None
+) -> tuple[Alternative, ...]:
     """Read and validate ``prior_alternatives.csv``: each alternative changes one free
     parameter's prior, inside the book's prior's support (so the table can be reweighted)."""
     from anrs119.model.inference.priors import load_priors
@@ -299,13 +338,16 @@ def load_alternatives(path: Path = ALTERNATIVES_FILE, priors: Priors | None = No
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != ALTERNATIVE_COLUMNS:
-            raise AlternativesError(f"{shown}: line 1: header: columns must be "
-                                    f"{', '.join(ALTERNATIVE_COLUMNS)}")  # fmt: skip
+            raise AlternativesError(
+                f"{shown}: line 1: header: columns must be {', '.join(ALTERNATIVE_COLUMNS)}"
+            )
         out, seen = [], set()
         for line, row in enumerate(reader, start=2):
+
             def fail(fld: str, rule: str, row=row, line=line) -> AlternativesError:
-                return AlternativesError(f"{shown}: line {line}: field {fld}: {rule} "
-                                         f"(got {row.get(fld)!r})")  # fmt: skip
+                return AlternativesError(
+                    f"{shown}: line {line}: field {fld}: {rule} (got {row.get(fld)!r})"
+                )
 
             name = (row["alternative"] or "").strip()
             if not name or name in seen:
@@ -329,18 +371,36 @@ def load_alternatives(path: Path = ALTERNATIVES_FILE, priors: Priors | None = No
             if dist == "lognormal" and (loc <= 0 or lower is not None or upper is not None):
                 raise fail("loc", "a log-normal prior has a positive median and no bounds")
             lo_b = base.lower if base.lower is not None else (0.0 if base.log_scale else None)
-            if lo_b is not None and (lower if lower is not None else
-                                     (0.0 if dist == "lognormal" else -math.inf)) < lo_b:
+            if (
+                lo_b is not None
+                and (lower if lower is not None else (0.0 if dist == "lognormal" else -math.inf))
+                < lo_b
+            ):
                 raise fail("lower", f"inside the book's prior's support (lower bound {lo_b:g})")
             if base.upper is not None and (upper is None or upper > base.upper):
-                raise fail("upper", f"inside the book's prior's support (upper bound "
-                                    f"{base.upper:g})")  # fmt: skip
+                raise fail(
+                    "upper", f"inside the book's prior's support (upper bound {base.upper:g})"
+                )
             for fld in ("source", "reason"):
                 if not (row[fld] or "").strip():
                     raise fail(fld, "must say where the alternative comes from and why")
-            out.append(Alternative(name, Prior(parameter, dist, loc, scale, lower, upper,
-                                               "literature", "R", row["source"].strip(),
-                                               row["reason"].strip())))  # fmt: skip
+            out.append(
+                Alternative(
+                    name,
+                    Prior(
+                        parameter,
+                        dist,
+                        loc,
+                        scale,
+                        lower,
+                        upper,
+                        "literature",
+                        "R",
+                        row["source"].strip(),
+                        row["reason"].strip(),
+                    ),
+                )
+            )
     return tuple(out)
 
 
@@ -379,8 +439,16 @@ class Results:
     method: dict = field(default_factory=dict)
 
 
-def _pair_row(analysis: str, variant: str, distribution: str, pp: PairProbability,
-              *, joint=None, ess: float = math.nan, note: str = "") -> dict:  # fmt: skip
+def _pair_row(
+    analysis: str,
+    variant: str,
+    distribution: str,
+    pp: PairProbability,
+    *,
+    joint=None,
+    ess: float = math.nan,
+    note: str = "",
+) -> dict:
     return {
         "analysis": analysis,
         "variant": variant,
@@ -476,12 +544,23 @@ def run_confrontation(
     refs = claim_refs()
 
     def predictive(sample: pd.DataFrame, base_: Mapping[str, float], label: str) -> Predictive:
-        return predictive_trials(base_, sample, draws=sizes.draws, per_draw=sizes.per_draw,
-                                 seed=seed, desc=label, progress=progress)  # fmt: skip
+        return predictive_trials(
+            base_,
+            sample,
+            draws=sizes.draws,
+            per_draw=sizes.per_draw,
+            seed=seed,
+            desc=label,
+            progress=progress,
+        )
 
     # 1. the prior predictive (the whole table), then the posterior and the leave-outs
-    res.pair.append(_pair_row("prior", BASE.name, "prior predictive (reference table)",
-                              table_pair(table)))  # fmt: skip
+    res.pair.append(
+        _pair_row("prior", BASE.name, "prior predictive (reference table)", table_pair(table))
+    )
+    profile = pair_profile(table, unb)
+    if profile is not None:
+        res.posteriors += _posterior_rows("pair_trials", BASE.name, profile, prior_sd)
     for k, left_out in enumerate((None, *GROUPS)):
         cols = group_columns(table, left_out)
         engine = Posteriors(table, unb, accepted, scales=scales, columns=cols)
@@ -493,9 +572,16 @@ def run_confrontation(
         analysis = "posterior" if left_out is None else "leave_out"
         res.posteriors += _posterior_rows(analysis, variant, s, prior_sd)
         pred = predictive(s.sample, base, f"posterior-predictive trials ({variant})")
-        res.pair.append(_pair_row(analysis, variant, "posterior predictive",
-                                  predictive_pair(pred), joint=joint_check(pred.samples, refs),
-                                  ess=f.ess))  # fmt: skip
+        res.pair.append(
+            _pair_row(
+                analysis,
+                variant,
+                "posterior predictive",
+                predictive_pair(pred),
+                joint=joint_check(pred.samples, refs),
+                ess=f.ess,
+            )
+        )
         ids = None if left_out is None else GROUPS[left_out]
         res.claims += _claim_rows(analysis, variant, pred.samples, ids)
 
@@ -506,10 +592,16 @@ def run_confrontation(
         f = engine.fit(observed)
         s = summarise(f, unb, table.names, accepted)
         res.posteriors += _posterior_rows("prior_sensitivity", alt.name, s, prior_sd)
-        res.pair.append(_pair_row("prior_sensitivity", alt.name,
-                                  "prior predictive (reference table reweighted)",
-                                  table_pair(table, w), ess=weights_ess(w),
-                                  note=f"posterior ESS {f.ess:.0f}"))  # fmt: skip
+        res.pair.append(
+            _pair_row(
+                "prior_sensitivity",
+                alt.name,
+                "prior predictive (reference table reweighted)",
+                table_pair(table, w),
+                ess=weights_ess(w),
+                note=f"posterior ESS {f.ess:.0f}",
+            )
+        )
 
     # 3. model variants, each on its own table of the same size
     for v in variants:
@@ -522,13 +614,27 @@ def run_confrontation(
         f = engine.fit(observed)
         s = summarise(f, v_unb, vt.names, sizes.extension_accepted)
         res.posteriors += _posterior_rows("model", v.name, s, unbounded_sd(vt, v_unb))
-        res.pair.append(_pair_row("model", v.name, "prior predictive (reference table)",
-                                  table_pair(vt)))  # fmt: skip
-        pred = predictive(s.sample, variant_base(v, v_priors),
-                          f"posterior-predictive trials ({v.label})")
-        res.pair.append(_pair_row("model", v.name, "posterior predictive",
-                                  predictive_pair(pred), joint=joint_check(pred.samples, refs),
-                                  ess=f.ess))  # fmt: skip
+        res.pair.append(
+            _pair_row("model", v.name, "prior predictive (reference table)", table_pair(vt))
+        )
+        profile = pair_profile(vt, v_unb)
+        if profile is not None:
+            res.posteriors += _posterior_rows(
+                "pair_trials", v.name, profile, unbounded_sd(vt, v_unb)
+            )
+        pred = predictive(
+            s.sample, variant_base(v, v_priors), f"posterior-predictive trials ({v.label})"
+        )
+        res.pair.append(
+            _pair_row(
+                "model",
+                v.name,
+                "posterior predictive",
+                predictive_pair(pred),
+                joint=joint_check(pred.samples, refs),
+                ess=f.ess,
+            )
+        )
         res.claims += _claim_rows("model", v.name, pred.samples, None)
 
     res.method = {
@@ -541,9 +647,16 @@ def run_confrontation(
         "extension_accepted": sizes.extension_accepted,
         "seed": seed,
         "groups": {k: list(v) for k, v in GROUPS.items()},
-        "variants": {v.name: {"label": v.label, "description": v.description,
-                              "options": v.options, "extra": list(v.extra),
-                              "run": available(v)} for v in variants},  # fmt: skip
+        "variants": {
+            v.name: {
+                "label": v.label,
+                "description": v.description,
+                "options": v.options,
+                "extra": list(v.extra),
+                "run": available(v),
+            }
+            for v in variants
+        },
     }
     return res
 
@@ -563,7 +676,7 @@ def write_results(res: Results, folder: Path = MODEL_DIR) -> list[Path]:
 
 def confrontation_main(progress: bool = True, folder: Path = MODEL_DIR) -> list[Path]:
     """``python -m anrs119 validate-extensions``."""
-    from anrs119.model.inference.reference import reference_table
+    from anrs119.model.checks.batch import book_table
 
-    table = reference_table(progress=progress)
+    table = book_table(progress=progress)
     return write_results(run_confrontation(table, progress=progress), folder)

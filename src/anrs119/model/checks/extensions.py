@@ -57,8 +57,11 @@ class Variant:
         return not self.options and not self.extra
 
 
-BASE = Variant("base", "the book's model", description="IL-2 gains independent of viral load; "
-               "ART started on the true CD4 count")  # fmt: skip
+BASE = Variant(
+    "base",
+    "the book's model",
+    description="IL-2 gains independent of viral load; ART started on the true CD4 count",
+)
 VL_MODIFIED = Variant(
     "vl_modified_il2",
     "IL-2 gain varies with viral load",
@@ -153,26 +156,41 @@ def variant_table(
         )
     if not available(variant):
         raise RuntimeError(f"the simulator has no option or parameter for {variant.name!r}")
-    path = cache_folder() / f"extension-{variant.name}-{size}-{_variant_key(variant, size, seed, chunk)}.npz"
+    path = (
+        cache_folder()
+        / f"extension-{variant.name}-{size}-{_variant_key(variant, size, seed, chunk)}.npz"
+    )
     if cache and path.exists():
         with np.load(path) as f:
-            return ReferenceTable(f["parameters"], f["statistics"],
-                                  tuple(str(x) for x in f["names"]),
-                                  tuple(str(x) for x in f["statistic_ids"]))  # fmt: skip
+            return ReferenceTable(
+                f["parameters"],
+                f["statistics"],
+                tuple(str(x) for x in f["names"]),
+                tuple(str(x) for x in f["statistic_ids"]),
+            )
     table = build_variant_table(variant, size, seed, chunk=chunk, progress=progress)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")
-        np.savez(partial, parameters=table.parameters, statistics=table.statistics,
-                 names=np.array(table.names), statistic_ids=np.array(table.statistic_ids))  # fmt: skip
+        np.savez(
+            partial,
+            parameters=table.parameters,
+            statistics=table.statistics,
+            names=np.array(table.names),
+            statistic_ids=np.array(table.statistic_ids),
+        )
         partial.replace(path)
     return table
 
 
 def build_variant_table(
-    variant: Variant, size: int, seed: int = REFERENCE_SEED, *, chunk: int = CHUNK,
+    variant: Variant,
+    size: int,
+    seed: int = REFERENCE_SEED,
+    *,
+    chunk: int = CHUNK,
     progress: bool = True,
-) -> ReferenceTable:  # fmt: skip
+) -> ReferenceTable:
     from anrs119.parallel import run_tasks
 
     priors = variant_priors(variant)
@@ -182,8 +200,9 @@ def build_variant_table(
         _Task(base, priors, stats_, seed, i, min(chunk, size - start))
         for i, start in enumerate(range(0, size, chunk))
     ]
-    parts = run_tasks(_run_chunk, tasks, desc=f"reference table ({variant.label})",
-                      progress=progress)  # fmt: skip
+    parts = run_tasks(
+        _run_chunk, tasks, desc=f"reference table ({variant.label})", progress=progress
+    )
     return ReferenceTable(
         np.concatenate([p for p, _ in parts]),
         np.concatenate([s for _, s in parts]),

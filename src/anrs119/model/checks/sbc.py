@@ -23,7 +23,8 @@ Two sets of replicates:
 ``python -m anrs119 sbc`` writes ``data/model/sbc.csv``: one row per replicate and parameter
 (``set``, ``replicate``, ``row`` of the reference table, ``parameter``, ``true``, ``rank``,
 ``draws``, ``in50``, ``in90``, ``in95``, the posterior ``median`` and ``sd_ratio``, the
-posterior SD over the prior's). Deterministic: the same table gives the same bytes.
+posterior SD over the prior's on the method's unbounded scale: log for a log-normal prior, logit
+between two bounds). Deterministic: the same table gives the same bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from anrs119.paths import MODEL_DIR
 from anrs119.seeds import SBC_SEED
 
 SBC_FILE: Path = MODEL_DIR / "sbc.csv"
+METHOD_FILE: Path = MODEL_DIR / "sbc_method.json"
 PRIOR_SET: str = "prior"
 NEAR_SET: str = "near_published"
 SETS: tuple[str, ...] = (PRIOR_SET, NEAR_SET)
@@ -56,6 +58,9 @@ DRAWS: int = 99
 BINS: int = 20
 LEVELS: tuple[float, ...] = (0.50, 0.90, 0.95)
 """Central intervals whose coverage is checked."""
+CONTROL_SHRINK: float = 0.5
+"""The check of the check: the near-published replicates again, each posterior's spread shrunk
+to this share around its weighted mean (an overconfident method the calibration must flag)."""
 ALPHA: float = 0.05
 """Family-wise level of the uniformity and coverage tests within a set (Holm)."""
 COLUMNS: tuple[str, ...] = (
@@ -86,6 +91,7 @@ class Replicate:
     """(parameters, LEVELS) booleans: the truth strictly inside the central interval."""
     median: np.ndarray
     sd: np.ndarray
+    """Posterior SD on the method's unbounded scale (log or logit where the prior is bounded)."""
 
 
 def _interval_probs(levels: Sequence[float]) -> list[float]:
@@ -111,14 +117,12 @@ def calibrate_one(
     idx = rng.choice(p.size, size=draws, replace=True, p=p)
     rank = (f.theta[idx] < u).sum(axis=0)
     probs = _interval_probs(levels)
-    q = np.column_stack([weighted_quantile(f.theta[:, j], f.weight, probs)
-                         for j in range(f.theta.shape[1])])  # fmt: skip
-    inside = np.column_stack(
-        [(q[1 + 2 * k] < u) & (u < q[2 + 2 * k]) for k in range(len(levels))]
+    q = np.column_stack(
+        [weighted_quantile(f.theta[:, j], f.weight, probs) for j in range(f.theta.shape[1])]
     )
-    natural = unbounded.backward(f.theta)
-    mean = p @ natural
-    sd = np.sqrt(np.maximum(p @ (natural - mean) ** 2, 0.0))
+    inside = np.column_stack([(q[1 + 2 * k] < u) & (u < q[2 + 2 * k]) for k in range(len(levels))])
+    mean = p @ f.theta
+    sd = np.sqrt(np.maximum(p @ (f.theta - mean) ** 2, 0.0))
     return Replicate(rank, inside, unbounded.backward(q[:1])[0], sd)
 
 
@@ -136,8 +140,9 @@ def prior_rows(table: ReferenceTable, n: int, seed: int = SBC_SEED) -> np.ndarra
     return rng.choice(printable_rows(table), size=n, replace=False)
 
 
-def near_rows(table: ReferenceTable, observed: np.ndarray, n: int, scales: np.ndarray,
-              unbounded: Unbounded) -> np.ndarray:  # fmt: skip
+def near_rows(
+    table: ReferenceTable, observed: np.ndarray, n: int, scales: np.ndarray, unbounded: Unbounded
+) -> np.ndarray:
     """The ``n`` trials nearest ``observed`` in the posterior's distance, nearest first."""
     return neighbourhood(table, observed, n, scales=scales, unbounded=unbounded).rows
 
@@ -147,6 +152,13 @@ def near_rows(table: ReferenceTable, observed: np.ndarray, n: int, scales: np.nd
 
 FitFunction = Callable[[np.ndarray, int], Fit]
 """(abstract, row left out) -> fit: the posterior method under calibration."""
+
+
+def shrunk(f: Fit, share: float) -> Fit:
+    """``f`` with every draw moved towards the weighted mean: its spread times ``share``."""
+    w = f.weight / f.weight.sum()
+    centre = w @ f.theta
+    return Fit(centre + share * (f.theta - centre), f.weight, f.bandwidth, f.rows)
 
 
 def run_set(
@@ -164,15 +176,14 @@ def run_set(
     from tqdm import tqdm
 
     names = table.names
-    prior_sd = table.parameters.std(axis=0)
+    prior_sd = unbounded.forward(table.parameters).std(axis=0)
     set_index = SETS.index(set_name) + 1 if set_name in SETS else 99
     records = []
     for r, row in enumerate(tqdm(rows, desc=f"SBC ({set_name})", disable=not progress)):
         row = int(row)
         truth = table.parameters[row]
         f = fit_abstract(table.statistics[row], row)
-        rep = calibrate_one(f, truth, unbounded, np.random.default_rng([seed, set_index, r]),
-                            draws)  # fmt: skip
+        rep = calibrate_one(f, truth, unbounded, np.random.default_rng([seed, set_index, r]), draws)
         for j, name in enumerate(names):
             records.append(
                 {
@@ -211,7 +222,7 @@ def paper_settings(table: ReferenceTable, share: float | None = None, priors=Non
     if share is None:
         share = float(read_method()["acceptance_share"])
     priors = load_priors() if priors is None else priors
-    accepted = max(1, int(round(share * len(table))))
+    accepted = max(1, round(share * len(table)))
     return Settings(
         accepted,
         statistic_scales(table.statistics),
@@ -229,8 +240,10 @@ def run_sbc(
     seed: int = SBC_SEED,
     progress: bool = True,
     fit_abstract: FitFunction | None = None,
+    shrink: float | None = None,
 ) -> pd.DataFrame:
-    """Both sets of replicates, with the paper's posterior method (or ``fit_abstract``)."""
+    """Both sets of replicates, with the paper's posterior method (or ``fit_abstract``);
+    ``shrink`` makes the method overconfident (:func:`shrunk`), to show the check fails it."""
     replicates = dict(REPLICATES) if replicates is None else replicates
     if fit_abstract is None:
         engine = Posteriors(table, settings.unbounded, settings.accepted, scales=settings.scales)
@@ -238,13 +251,27 @@ def run_sbc(
         def fit_abstract(abstract: np.ndarray, row: int) -> Fit:
             return engine.fit(abstract, exclude=row)
 
+    if shrink is not None:
+        method = fit_abstract
+
+        def fit_abstract(abstract: np.ndarray, row: int) -> Fit:
+            return shrunk(method(abstract, row), shrink)
+
     sets = {
         PRIOR_SET: lambda n: prior_rows(table, n, seed),
         NEAR_SET: lambda n: near_rows(table, observed, n, settings.scales, settings.unbounded),
     }
     frames = [
-        run_set(table, sets[name](n), fit_abstract, settings.unbounded, set_name=name,
-                seed=seed, draws=draws, progress=progress)  # fmt: skip
+        run_set(
+            table,
+            sets[name](n),
+            fit_abstract,
+            settings.unbounded,
+            set_name=name,
+            seed=seed,
+            draws=draws,
+            progress=progress,
+        )
         for name, n in replicates.items()
     ]
     return pd.concat(frames, ignore_index=True)
@@ -347,9 +374,8 @@ def coverage(frame: pd.DataFrame, levels: Sequence[float] = LEVELS) -> pd.DataFr
 
 
 def contraction(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per set and parameter: the median posterior SD over the prior SD (1: the abstract says
-    nothing about the parameter) and the mean squared error of the posterior median over the
-    prior variance (a z-score-free measure of what the abstract recovers)."""
+    """Per set and parameter: the median over replicates of the posterior SD over the prior SD
+    (1: abstracts like these say nothing about the parameter)."""
     rows = []
     for (set_name, parameter), g in frame.groupby(["set", "parameter"], sort=False):
         rows.append(
@@ -388,30 +414,74 @@ def write_sbc(frame: pd.DataFrame, path: Path = SBC_FILE) -> Path:
     return write_csv(frame[list(COLUMNS)], path)
 
 
-def settings_report(settings: Settings, table: ReferenceTable, frame: pd.DataFrame) -> dict:
+def control_summary(frame: pd.DataFrame, share: float = CONTROL_SHRINK) -> dict:
+    """What the check says of a deliberately overconfident method (:data:`CONTROL_SHRINK`)."""
+    cov = coverage(frame)
+    u = uniformity(frame)
     return {
-        "reference_trials": len(table),
-        "accepted": settings.accepted,
-        "draws": int(frame["draws"].iloc[0]),
-        "replicates": {k: int(v) for k, v in frame.groupby("set", sort=False)["replicate"]
-                       .nunique().items()},  # fmt: skip
-        "seed": SBC_SEED,
+        "shrink": share,
+        "replicates": int(frame["replicate"].nunique()),
+        "coverage": {
+            f"{lv:g}": round(float(cov.loc[cov["level"] == lv, "coverage"].mean()), 4)
+            for lv in LEVELS
+        },
+        "uniformity_rejected": int(u["rejected"].sum()),
+        "coverage_rejected": int(cov["rejected"].sum()),
+        "parameters": int(u.shape[0]),
     }
 
 
-def sbc_main(progress: bool = True, folder: Path = MODEL_DIR, size: int | None = None,
-             replicates: dict[str, int] | None = None) -> list[Path]:  # fmt: skip
+def settings_report(
+    settings: Settings,
+    table: ReferenceTable,
+    frame: pd.DataFrame,
+    control: pd.DataFrame | None = None,
+) -> dict:
+    out = {
+        "reference_trials": len(table),
+        "accepted": settings.accepted,
+        "draws": int(frame["draws"].iloc[0]),
+        "bins": BINS,
+        "replicates": {
+            k: int(v) for k, v in frame.groupby("set", sort=False)["replicate"].nunique().items()
+        },
+        "seed": SBC_SEED,
+    }
+    if control is not None:
+        out["control"] = control_summary(control)
+    return out
+
+
+def sbc_main(
+    progress: bool = True,
+    folder: Path = MODEL_DIR,
+    size: int | None = None,
+    replicates: dict[str, int] | None = None,
+) -> list[Path]:
     """``python -m anrs119 sbc``: the reference table (from the cache, else simulated), the two
     sets of replicates, ``data/model/sbc.csv`` and its settings (``sbc_method.json``)."""
-    from anrs119.model.inference.reference import REFERENCE_SIZE, reference_table
+    from anrs119.model.checks.batch import book_table
     from anrs119.model.inference.statistics import observed_vector, posterior_statistics
 
-    table = reference_table(REFERENCE_SIZE if size is None else size, progress=progress)
+    table = book_table(size, progress)
     settings = paper_settings(table)
     observed = observed_vector(posterior_statistics())
+    replicates = dict(REPLICATES) if replicates is None else replicates
     frame = run_sbc(table, observed, settings, replicates=replicates, progress=progress)
+    control = run_sbc(
+        table,
+        observed,
+        settings,
+        replicates={NEAR_SET: replicates[NEAR_SET]},
+        shrink=CONTROL_SHRINK,
+        progress=progress,
+    )
     path = write_sbc(frame, folder / SBC_FILE.name)
-    method = folder / "sbc_method.json"
-    method.write_text(json.dumps(settings_report(settings, table, frame), indent=2) + "\n",
-                      encoding="utf-8")  # fmt: skip
+    method = folder / METHOD_FILE.name
+    report = settings_report(settings, table, frame, control)
+    method.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return [path, method]
+
+
+def read_method(path: Path = METHOD_FILE) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
