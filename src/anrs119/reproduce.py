@@ -58,6 +58,12 @@ PRIMARY_PROPORTION = "crude"
 proportions of 66 and 64 patients that reproduce the printed percentages and P value."""
 
 CHANGE_READING: Reading = "off_art"
+READING_WORDS: dict[str, str] = {
+    "observed": "all values",
+    "off_art": "values off ART",
+    "last_before_art": "last value before ART",
+}
+"""The readings of a change from baseline in words, for text a reader sees."""
 """Median changes at week 96 among patients still off ART (values after ART would show the
 drug's effect, not IL-2's); the best fit in the feasibility study (MODEL-NOTES)."""
 
@@ -342,7 +348,8 @@ class Reproducer:
                 out[f"{key}_{suffix}"] = Reproduction(
                     f"{key}_{suffix}",
                     float(medians.at[arm, "median"]),
-                    f"median of n = {int(medians.at[arm, 'n'])} ({CHANGE_READING})",
+                    f"median of {int(medians.at[arm, 'n'])} patients, "
+                    f"{READING_WORDS[CHANGE_READING]}",
                     change.estimand,
                 )
             out[f"{key}_p"] = Reproduction(

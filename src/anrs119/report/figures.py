@@ -1,4 +1,4 @@
-"""One figure theme and one colour per arm for the whole book; every figure carries alt text."""
+"""One figure theme and one color per arm for the whole book; every figure carries alt text."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ _OTHER_COLOURS: tuple[str, ...] = tuple(
 
 
 def colours_for(labels: Iterable[str]) -> dict[str, str]:
-    """Colour per label: the fixed arm colours, then the next Okabe-Ito colours in order."""
+    """Color per label: the fixed arm colors, then the next Okabe-Ito colors in order."""
     out: dict[str, str] = {}
     spare = iter(_OTHER_COLOURS)
     for label in labels:
@@ -219,6 +219,21 @@ def trajectory_plot(
     return fig
 
 
+FAVOURS: tuple[str, str] = (f"favors {ARMS[0]}", f"favors {ARMS[1].lower()}")
+"""Which side of a ratio below or above 1 favors which arm, when the event is harmful."""
+
+
+def favours_labels(ax, reference: float, labels: tuple[str, str] = FAVOURS) -> None:
+    """Write which arm each side of the line of no difference favors, above the plot."""
+    import matplotlib.transforms as transforms
+
+    top = transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    left, right = labels
+    style = {"transform": top, "va": "bottom", "fontsize": "small", "color": "0.25"}
+    ax.text(reference, 1.01, f"\u2190 {left}  ", ha="right", **style)
+    ax.text(reference, 1.01, f"  {right} \u2192", ha="left", **style)
+
+
 def forest_plot(
     rows: pd.DataFrame | Sequence[Mapping[str, object]],
     *,
@@ -226,6 +241,7 @@ def forest_plot(
     log_scale: bool = True,
     reference: float | None = None,
     title: str | None = None,
+    favours: tuple[str, str] | None = FAVOURS,
 ) -> Figure:
     """Generic forest plot. ``rows`` has label, estimate, ci_low, ci_high and optional group."""
     df = pd.DataFrame(list(rows)) if not isinstance(rows, pd.DataFrame) else rows.copy()
@@ -255,11 +271,15 @@ def forest_plot(
     ax.set_yticks(y, labels=df["label"].astype(str).tolist())
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
+    if favours:
+        favours_labels(ax, ref, favours)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=18 if favours else None)
     fig.alt_text = (
         f"Forest plot of {len(df)} estimates with 95% confidence intervals ({xlabel}); "
-        f"dashed line at {ref:g}: "
+        f"dashed line at {ref:g}"
+        + (f" (left: {favours[0]}; right: {favours[1]})" if favours else "")
+        + ": "
         + "; ".join(
             f"{r['label']} {r['estimate']:.3g} ({r['ci_low']:.3g} to {r['ci_high']:.3g})"
             for _, r in df.iterrows()

@@ -21,6 +21,8 @@ from anrs119.data import Dataset, load_dataset
 from anrs119.model.checks import CHECKS_FILE, COLUMNS
 from anrs119.paths import MODEL_DIR
 from anrs119.published import display_path, parse_tolerance, results
+from anrs119.report.tables import percentile_text
+from anrs119.report.text import fmt_signed
 from anrs119.report.verdict import (
     FAILING,
     LABELS,
@@ -130,7 +132,7 @@ def check_text(
     if (claim_id, distribution) not in checks.index:
         return "not computed"
     row = checks.loc[(claim_id, distribution)]
-    text = f"{_ordinal(float(row['percentile']))} percentile"
+    text = f"{percentile_text(float(row['percentile']))} percentile"
     if statistic == "similar":
         text = f"{float(row['percentile']):.0f}% of draws print 'similar'"
     elif bound != "=":
@@ -146,19 +148,11 @@ def joint_checks(checks: pd.DataFrame | None) -> dict[str, str]:
             out[distribution] = NOT_YET if checks is None else "not computed"
             continue
         row = checks.loc[(JOINT_ID, distribution)]
-        p = float(row["percentile"]) / 100
-        out[distribution] = f"predictive p = {p:.2f}" + (f" ({row['note']})" if row["note"] else "")
+        out[distribution] = (
+            f"{float(row['percentile']):.1f}% of simulated trials lie at least as far from the "
+            "prediction as the published numbers taken together"
+        )
     return out
-
-
-def _ordinal(value: float) -> str:
-    number = round(value, 1)
-    text = f"{number:.1f}".rstrip("0").rstrip(".")
-    if "." in text:
-        return f"{text}th"
-    last_two = int(text) % 100
-    suffix = "th" if 11 <= last_two <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(int(text) % 10, "th")
-    return f"{text}{suffix}"
 
 
 def _interval_text(claim: pd.Series, low: float, high: float) -> str:
@@ -262,8 +256,8 @@ def _similar_shown(result: SimilarityResult | Exception) -> str:
     if isinstance(result, Exception):
         return "not computed"
     return (
-        f"{100 * result.risk_difference:+.1f} points ({100 * result.rd_ci_low:+.1f} to "
-        f"{100 * result.rd_ci_high:+.1f})"
+        f"{fmt_signed(100 * result.risk_difference, 1)} points "
+        f"({fmt_signed(100 * result.rd_ci_low, 1)} to {fmt_signed(100 * result.rd_ci_high, 1)})"
     )
 
 
@@ -278,7 +272,7 @@ SUMMARY_COLUMNS = [
 
 
 def styled(table: pd.DataFrame):  # -> pandas Styler
-    """The scorecard for the book: verdicts colour-coded (with the word, not colour alone)."""
+    """The scorecard for the book: verdicts color-coded (with the word, not color alone)."""
     return (
         table[SUMMARY_COLUMNS]
         .style.map(
@@ -428,9 +422,9 @@ def rules_table(table: pd.DataFrame) -> pd.DataFrame:
             continue
         rows.append(
             {
-                "Rule (registry)": rule,
+                "Rule": rule.replace("_", " "),
                 "How the amount is computed from the data": text,
-                "Claims": "; ".join(table.loc[i, "Claim"] for i in ids),
+                "Results it applies to": "; ".join(table.loc[i, "Claim"] for i in ids),
             }
         )
     return pd.DataFrame(rows)
