@@ -17,18 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anrs119.model.posterior import (
-    POSTERIOR_FILE,
-    TrialModel,
-    _abc_prior,
-    _transition,
-    base_values,
-    load_posterior,
-    posterior_medians,
-    run_calibration,
-    statistics,
-)
-from anrs119.model.priors import load_priors
+from anrs119.model.inference.abc import TrialModel, _abc_prior, _transition, run_calibration
+from anrs119.model.inference.priors import load_priors
+from anrs119.model.inference.sample import POSTERIOR_FILE, load_posterior, posterior_medians
+from anrs119.model.inference.statistics import base_values, statistics
 
 PARTICLES = 300
 

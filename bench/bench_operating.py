@@ -10,7 +10,7 @@ from __future__ import annotations
 import resource
 import time
 
-from anrs119.model import operating as oc
+from anrs119.model.operating import characteristics as oc
 
 BUDGET_SECONDS = 300.0
 

@@ -18,10 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from anrs119.model.ensemble import N_RECONSTRUCTIONS, ensemble_draws, generate_ensemble
-from anrs119.model.posterior import FREE_PARAMETERS, base_values, load_posterior
-from anrs119.model.priors import load_priors
-from anrs119.model.reconstruct import make_pool, reconstruct
+from anrs119.model.inference.priors import FREE_PARAMETERS, load_priors
+from anrs119.model.inference.sample import load_posterior
+from anrs119.model.inference.statistics import base_values
+from anrs119.model.reconstruction.ensemble import (
+    N_RECONSTRUCTIONS,
+    ensemble_draws,
+    generate_ensemble,
+)
+from anrs119.model.reconstruction.search import make_pool, reconstruct
 
 SINGLE_RUNS = 20
 BUDGET_SINGLE_S = 2.0

@@ -13,8 +13,8 @@ import os
 import resource
 import time
 
-from anrs119.model.parameters import default_parameters
-from anrs119.model.simulate import simulate_claims, simulate_trials
+from anrs119.model.simulator.parameters import default_parameters
+from anrs119.model.simulator.simulate import simulate_claims, simulate_trials
 
 REPLICATES = 20_000
 BUDGET_TRIALS_PER_SECOND = 15_000.0

@@ -33,7 +33,7 @@ def test_claims_prints_results(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_priors_file_gives_a_message_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import anrs119.model.priors as priors
+    import anrs119.model.inference.priors as priors
 
     bad = tmp_path / "priors.csv"
     bad.write_text("parameter,distribution\n", encoding="utf-8")

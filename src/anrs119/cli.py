@@ -51,7 +51,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
-    from anrs119.model.priors import refresh_priors
+    from anrs119.model.inference.priors import refresh_priors
 
     print(f"wrote {refresh_priors()}")
     return 0
@@ -67,14 +67,14 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _operating(args: argparse.Namespace) -> int:
-    from anrs119.model.operating import base_parameters, write_operating
+    from anrs119.model.operating.characteristics import base_parameters, write_operating
 
     print(f"wrote {write_operating(base_parameters(), progress=not args.quiet)}")
     return 0
 
 
 def _ensemble(args: argparse.Namespace) -> int:
-    from anrs119.model.ensemble import generate_ensemble
+    from anrs119.model.reconstruction.ensemble import generate_ensemble
 
     for path in generate_ensemble(progress=not args.quiet):
         print(f"wrote {path}")
@@ -154,9 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from anrs119.model.parameters import ModelInputError
-    from anrs119.model.posterior import PosteriorError
-    from anrs119.model.priors import PriorsError
+    from anrs119.model.inference.priors import PriorsError
+    from anrs119.model.inference.sample import PosteriorError
+    from anrs119.model.simulator.parameters import ModelInputError
     from anrs119.published import ClaimsError
 
     return (ClaimsError, ModelInputError, PosteriorError, PriorsError)

@@ -81,7 +81,9 @@ def _context():
     # Not "fork": a parent that has run numba's parallel kernels cannot fork safely (the
     # children die). A fork server that has imported the simulator forks clean workers fast.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["anrs119.model.simulate", "anrs119.model.checks"])
+    ctx.set_forkserver_preload(
+        ["anrs119.model.simulator.simulate", "anrs119.model.inference.draws"]
+    )
     return ctx
 
 

@@ -10,9 +10,14 @@ import json
 
 import pytest
 
-from anrs119.model.checks import claim_refs, posterior_draws
-from anrs119.model.parameters import CALIBRATION_FILE, calibrated_values, default_parameters
-from anrs119.model.posterior import load_posterior, posterior_medians
+from anrs119.model.checks.predictive import claim_refs
+from anrs119.model.inference.draws import posterior_draws
+from anrs119.model.inference.sample import load_posterior, posterior_medians
+from anrs119.model.simulator.parameters import (
+    CALIBRATION_FILE,
+    calibrated_values,
+    default_parameters,
+)
 
 
 @pytest.fixture(scope="module")

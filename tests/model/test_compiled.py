@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from anrs119.cli import main
-from anrs119.model import kernel, reconstruct, summaries
+from anrs119.model.reconstruction import search as reconstruct
+from anrs119.model.simulator import kernel, summaries
 
 ENTRY_POINTS = (
     kernel.run,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from anrs119.model import diagnostics as dx
-from anrs119.model.posterior import load_posterior
-from anrs119.model.priors import load_priors
+from anrs119.model.checks import diagnostics as dx
+from anrs119.model.inference.priors import load_priors
+from anrs119.model.inference.sample import load_posterior
 from anrs119.report import model_figures as mf
 
 

@@ -51,7 +51,8 @@ def test_similar_statements_get_their_own_verdict_never_exact(card) -> None:
 def test_every_claim_is_exact_on_the_embedded_reconstruction(card) -> None:
     """Issue #12: the embedded reconstruction prints every numeric claim as published, and the
     'similar' statements stay consistent. This holds by construction (a regression check of the
-    analysis code); tests/model/test_reconstruct.py shows it fails on a perturbed trial."""
+    analysis code); tests/model/reconstruction/test_search.py shows it fails on a perturbed
+    trial."""
     off = sc.failing(card)
     assert off.empty, "claims off:\n" + off[["Published", "Reproduced", "Why"]].to_string()
     numeric = card[card["Kind"] != "similar statement"]

@@ -20,7 +20,7 @@ __all__ = ["generate_data", "run_calibration", "write_point_calibration"]
 
 def run_calibration(progress: bool = True, folder: Path = MODEL_DIR) -> list[Path]:
     """ABC-SMC: posterior.csv, abc_diagnostics.csv and abc_stability.csv in ``folder``."""
-    from anrs119.model.posterior import run_calibration as run
+    from anrs119.model.inference.abc import run_calibration as run
 
     return run(folder=folder, progress=progress)
 
@@ -36,7 +36,7 @@ def write_point_calibration(
     """data/model/calibration.json: the posterior-median point the embedded reconstruction's
     patients are drawn at."""
     from anrs119 import __version__
-    from anrs119.model.checks import claim_refs
+    from anrs119.model.checks.predictive import claim_refs
 
     targets = {r.id: r.value for r in claim_refs() if r.bound == "=" and r.statistic != "similar"}
     targets = {k: v for k, v in targets.items() if "_p" not in k}
@@ -70,19 +70,22 @@ def generate_data(
 ) -> list[Path]:
     """Everything downstream of the stored posterior: predictive checks, sensitivity, the
     point calibration, the embedded reconstruction and the predictive intervals."""
-    from anrs119.model.checks import N_DRAWS, checks_table, predictive_samples
-    from anrs119.model.parameters import default_parameters
-    from anrs119.model.posterior import base_values, load_posterior, posterior_medians
-    from anrs119.model.predictive import write_predictive
-    from anrs119.model.priors import load_priors
-    from anrs119.model.realize import write_csv, write_reconstruction
-    from anrs119.model.reconstruct import embedded_reconstruction
-    from anrs119.model.sensitivity import N_DRAWS as N_SENS
-    from anrs119.model.sensitivity import (
+    from anrs119.model.checks.intervals import write_predictive
+    from anrs119.model.checks.predictive import checks_table, predictive_samples
+    from anrs119.model.checks.sensitivity import N_DRAWS as N_SENS
+    from anrs119.model.checks.sensitivity import (
         long_horizon_deferral,
         sensitivity_table,
         write_sensitivity,
     )
+    from anrs119.model.files import write_csv
+    from anrs119.model.inference.draws import N_DRAWS
+    from anrs119.model.inference.priors import load_priors
+    from anrs119.model.inference.sample import load_posterior, posterior_medians
+    from anrs119.model.inference.statistics import base_values
+    from anrs119.model.reconstruction.realize import write_reconstruction
+    from anrs119.model.reconstruction.search import embedded_reconstruction
+    from anrs119.model.simulator.parameters import default_parameters
     from anrs119.seeds import RECONSTRUCTION_SEED
 
     priors = load_priors()

@@ -13,10 +13,10 @@ import numpy as np
 
 def compile_kernels() -> float:
     """Run each compiled entry point once on a small input; returns the seconds it took."""
-    from anrs119.model.parameters import default_parameters
-    from anrs119.model.reconstruct import make_pool, reconstruct
-    from anrs119.model.simulate import simulate_claims, simulate_trials
-    from anrs119.model.summaries import mann_whitney
+    from anrs119.model.reconstruction.search import make_pool, reconstruct
+    from anrs119.model.simulator.parameters import default_parameters
+    from anrs119.model.simulator.simulate import simulate_claims, simulate_trials
+    from anrs119.model.simulator.summaries import mann_whitney
     from anrs119.seeds import TEST_SEED
 
     start = time.perf_counter()

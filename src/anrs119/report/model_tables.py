@@ -119,7 +119,7 @@ def _value(value: float, unit: str) -> str:
     return f"{number} {words}".strip()
 
 
-def prior_rows(priors) -> pd.DataFrame:  # priors: anrs119.model.priors.Priors
+def prior_rows(priors) -> pd.DataFrame:  # priors: anrs119.model.inference.priors.Priors
     """One row per free parameter: its number in the priors table, name, prior and range."""
     rows = []
     for number, p in enumerate(priors, start=1):
@@ -287,7 +287,7 @@ MODEL_NUMBER_KINDS: dict[str, str] = {
     "mo_example_bound": "published",
     "mo_lowvl_sizes": "synthetic-only",
 }
-"""The numbers of the model pages (anrs119.model.diagnostics.chapter_numbers) that are not the
+"""The numbers of the model pages (anrs119.model.checks.diagnostics.chapter_numbers) that are not the
 model's own: published values quoted, and the embedded trial's subgroup sizes."""
 
 
@@ -307,8 +307,8 @@ def _words_list(items: list[str]) -> str:
 def reader_numbers(implied_rows, checks: pd.DataFrame, sensitivity: pd.DataFrame) -> dict:
     """The model pages' lists in words: parameters by what they mean, results by their label,
     never by an identifier (overrides the same keys of diagnostics.chapter_numbers)."""
-    from anrs119.model.parameters import default_parameters
-    from anrs119.model.sensitivity import moved_out
+    from anrs119.model.simulator.parameters import default_parameters
+    from anrs119.model.checks.sensitivity import moved_out
 
     described = default_parameters().to_frame().set_index("parameter")["description"]
     labels = _claim_labels()
@@ -381,7 +381,7 @@ def stability_table(wide: pd.DataFrame) -> BookTable:
 
 
 def _descriptions() -> dict[str, str]:
-    from anrs119.model.parameters import default_parameters
+    from anrs119.model.simulator.parameters import default_parameters
 
     frame = default_parameters().to_frame().set_index("parameter")["description"]
     return {k: reader_text(v) for k, v in frame.items()}
@@ -476,7 +476,7 @@ def checks_table(checks: pd.DataFrame) -> BookTable:
 def sensitivity_table(sensitivity: pd.DataFrame) -> BookTable:
     """One row per changed assumption: which published values it moves out of (or back into)
     the central 95% posterior predictive range, and the joint check."""
-    from anrs119.model.sensitivity import moved_out
+    from anrs119.model.checks.sensitivity import moved_out
 
     labels = _claim_labels()
     shifted = moved_out(sensitivity)

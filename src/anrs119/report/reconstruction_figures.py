@@ -1,5 +1,6 @@
 """Figures and tables of the reconstruction chapter: what the published numbers leave open, and
-whether conditioning on them distorts anything. The numbers come from ``anrs119.model.ensemble``."""
+whether conditioning on them distorts anything. The numbers come from
+``anrs119.model.reconstruction.ensemble``."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from anrs119.analysis.safety import SimilarityResult
 from anrs119.data import Dataset, load_dataset
-from anrs119.model.checks import CHECKS_FILE, COLUMNS
+from anrs119.model.checks.predictive import CHECKS_FILE, COLUMNS
 from anrs119.paths import MODEL_DIR
 from anrs119.published import display_path, parse_tolerance, results
 from anrs119.report.tables import percentile_text

@@ -15,7 +15,7 @@ import pandas as pd
 
 @lru_cache(maxsize=1)
 def _ranges() -> pd.DataFrame:
-    from anrs119.model import ensemble as ens
+    from anrs119.model.reconstruction import ensemble_tables as ens
 
     return ens.leaves_open(ens.read_ensemble()).set_index("quantity")
 

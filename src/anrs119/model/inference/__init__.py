@@ -1,0 +1,2 @@
+"""Inference: literature priors, the ABC statistics, draws and predictive simulation, and the
+posterior (its method and its stored sample)."""
