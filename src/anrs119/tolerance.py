@@ -431,7 +431,9 @@ def _p_detail(values: tuple[float, ...], what: str) -> str:
 
 def _p3(p: float) -> str:
     """A P value in the journal's style, without the leading zero ("below .001", ".014")."""
-    return "below .001" if p < 0.001 else f"{p:.3f}".removeprefix("0")
+    if p < 0.001:
+        return "below .001"
+    return "above .99" if p > 0.99 else f"{p:.3f}".removeprefix("0")
 
 
 def similarity(reproducer: Reproducer) -> dict[str, SimilarityResult | Exception]:

@@ -121,3 +121,22 @@ def test_a_percentile_never_prints_decimals_or_a_wrong_suffix(value: float) -> N
 def test_escape_markdown_escapes_every_markup_character() -> None:
     for char in "\\`*_{}[]<>()#+!|$~&":
         assert escape_markdown(char) == "\\" + char
+
+
+def test_validation_quantities_read_as_words() -> None:
+    from anrs119.report.validation_tables import quantity_words
+
+    assert quantity_words("km_survival_loglog_at_6") == (
+        "Kaplan-Meier survival at week 6 (log-log CI)"
+    )
+    assert quantity_words("cox_hr_efron_adjusted") == "Cox hazard ratio, adjusted (Efron ties)"
+    assert quantity_words("cox_hr_breslow_strata") == "stratified Cox hazard ratio (Breslow ties)"
+    assert "_" not in quantity_words("logrank_expected")
+
+
+def test_chapter_mentions_become_links_only_to_pages_that_exist(tmp_path) -> None:
+    from anrs119.report.tables import link_chapter_mentions
+
+    (tmp_path / "forensic.md").write_text("# x")
+    text = link_chapter_mentions("as the forensic chapter shows; the nowhere page", tmp_path)
+    assert text == "as [the forensic chapter](forensic.md) shows; the nowhere page"

@@ -6,7 +6,6 @@ import pandas as pd
 
 from anrs119.published import load_claims, parse_tolerance
 from anrs119.report.tables import BookTable
-from anrs119.report.text import reader_text
 
 SOURCE_NAMES = {"S1": "abstract", "S2": "registry"}
 POPULATION_NAMES = {"all": "all randomized", "lowvl": "low baseline viral load"}
@@ -112,6 +111,7 @@ def quotes_book_table() -> BookTable:
         pd.DataFrame({"Sentence of the abstract": grouped.index, "Results": grouped.to_numpy()}),
         caption="The sentences of the abstract that the results come from.",
         name="tbl-claims-quotes",
+        verbatim=("Sentence of the abstract",),
     )
 
 
@@ -119,9 +119,9 @@ def design_book_table() -> BookTable:
     """The design facts the book uses, with the sentence each comes from."""
     table = design_table()
     table["Fact"] = table["Fact"].str[0].str.upper() + table["Fact"].str[1:]
-    table = table.map(lambda v: reader_text(str(v)))
     return BookTable(
-        table.reset_index(drop=True),
+        table.reset_index(drop=True).astype(str),
         caption="The design facts the book uses, from the abstract and the trial registry.",
         name="tbl-claims-design",
+        verbatim=("Sentence",),
     )

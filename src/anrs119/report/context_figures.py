@@ -28,7 +28,7 @@ from anrs119.context import (
 from anrs119.paths import REPO_ROOT
 from anrs119.published import claim, claim_value
 from anrs119.report.figures import BookFigure, apply_theme, colours_for, favours_labels
-from anrs119.report.tables import BookTable, escape_markdown
+from anrs119.report.tables import BookTable, escape_markdown, link_chapter_mentions
 from anrs119.report.text import fmt_p, reader_text
 
 BIB_FILE = REPO_ROOT / "references.bib"
@@ -505,7 +505,9 @@ def consort_book_table(consort: pd.DataFrame | None = None) -> BookTable:
                 "Checklist item": escape_markdown(reader_text(text)),
                 "ANRS 119": f"**{status}**" if status == CANNOT_ASSESS else status,
                 "In the book": f"{{doc}}`/{row['book_page']}`" if row["book_page"] else "",
-                "What the sources say": escape_markdown(reader_text(row["assessment"])),
+                "What the sources say": link_chapter_mentions(
+                    escape_markdown(reader_text(row["assessment"]))
+                ),
             }
         )
     return BookTable(

@@ -12,7 +12,7 @@ import pandas as pd
 from anrs119.data import Dataset
 from anrs119.published import claim, claim_value
 from anrs119.report.tables import percentile_phrase
-from anrs119.report.text import Glued
+from anrs119.report.text import Glued, reader_text
 
 SUBGROUP_IDS = ("lowvl_free_w150_il2", "lowvl_free_w150_control")
 
@@ -71,6 +71,18 @@ def reproduction_sentence(card: pd.DataFrame, dataset: Dataset) -> Glued:
     )
 
 
+def reproduction_brief(card: pd.DataFrame, dataset: Dataset) -> Glued:
+    """The same answer in one line, for the intro's summary."""
+    sentence = str(reproduction_sentence(card, dataset).text)
+    if dataset.is_synthetic:
+        return Glued(
+            f"yes, {sentence}, but on synthetic patients built to print them: a check of this "
+            "book's code, not of the trial",
+            "reproduced",
+        )
+    return Glued(f"on {dataset.source}, {sentence}", "reproduced")
+
+
 def strain_numbers(checks: pd.DataFrame | None) -> dict[str, Glued]:
     """Where the published subgroup values fall among trials the posterior predicts."""
     out: dict[str, Glued] = {}
@@ -120,8 +132,7 @@ def later_trials() -> dict[str, Glued]:
         "fp_start_events": _published(f"{start['value_il2']:g} vs {start['value_control']:g}"),
         "fp_start_hr": _published(hr("start_serious") + f", P < {start['p_value']:g}".replace(
             "0.", ".")),
-        "fp_start_cd4": _published(str(start["entry_cd4"]).split(" (")[0].replace(
-            "cells/µL", "cells/µL")),
+        "fp_start_cd4": _published(reader_text(str(start["entry_cd4"]).split(" (")[0])),
     }  # fmt: skip
 
 
@@ -130,6 +141,7 @@ def front_page(card: pd.DataFrame, dataset: Dataset, checks: pd.DataFrame | None
     return {
         **trial_numbers(),
         "fp_reproduced": reproduction_sentence(card, dataset),
+        "fp_reproduced_brief": reproduction_brief(card, dataset),
         **strain_numbers(checks),
         **later_trials(),
         "fp_source": Glued(dataset.source, "book"),

@@ -264,7 +264,10 @@ def _weeks(value: float) -> str:
 
 
 def _interval(low: float, high: float) -> str:
-    return f"{_weeks(low)} to {_weeks(high)}"
+    low_text, high_text = _weeks(low), _weeks(high)
+    if low_text == high_text == "not reached":
+        return "not reached in any resample"
+    return f"{low_text} to {high_text}"
 
 
 def deferral_table(readings: Sequence[DeferralReading], horizon: float) -> pd.DataFrame:

@@ -287,7 +287,7 @@ MODEL_NUMBER_KINDS: dict[str, str] = {
     "mo_example_bound": "published",
     "mo_lowvl_sizes": "synthetic-only",
 }
-"""The numbers of the model pages (anrs119.model.checks.diagnostics.chapter_numbers) that are not the
+"""The numbers of the model pages (model.checks.diagnostics.chapter_numbers) that are not the
 model's own: published values quoted, and the embedded trial's subgroup sizes."""
 
 
@@ -307,8 +307,8 @@ def _words_list(items: list[str]) -> str:
 def reader_numbers(implied_rows, checks: pd.DataFrame, sensitivity: pd.DataFrame) -> dict:
     """The model pages' lists in words: parameters by what they mean, results by their label,
     never by an identifier (overrides the same keys of diagnostics.chapter_numbers)."""
-    from anrs119.model.simulator.parameters import default_parameters
     from anrs119.model.checks.sensitivity import moved_out
+    from anrs119.model.simulator.parameters import default_parameters
 
     described = default_parameters().to_frame().set_index("parameter")["description"]
     labels = _claim_labels()
@@ -423,6 +423,13 @@ def _g(value: float) -> str:
     return "not reached (IL-2)" if value > 0 else "not reached (control)"
 
 
+def _p(value: float) -> str:
+    """A simulated P value in the journal's style: "<.001", ".094", ">.99"."""
+    if value < 0.001:
+        return "<.001"
+    return ">.99" if value > 0.99 else f"{value:.3f}".removeprefix("0")
+
+
 def checks_table(checks: pd.DataFrame) -> BookTable:
     """Per published result: its predictive range and percentile, before and after the paper."""
     from anrs119.published import results
@@ -445,9 +452,10 @@ def checks_table(checks: pd.DataFrame) -> BookTable:
             if t.empty:
                 continue
             t = t.iloc[0]
+            show = _p if claims.loc[claim_id, "statistic"] in ("p_value", "similar") else _g
             interval = (
                 "" if pd.isna(t["median"]) else
-                f"{_g(t['median'])} ({_g(t['lower95'])} to {_g(t['upper95'])})"
+                f"{show(t['median'])} ({show(t['lower95'])} to {show(t['upper95'])})"
             )  # fmt: skip
             bound = claim_id in claims.index and (
                 claims.loc[claim_id, "bound"] != "="

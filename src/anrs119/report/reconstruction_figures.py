@@ -11,6 +11,7 @@ import pandas as pd
 
 from anrs119 import ARMS
 from anrs119.report.figures import ARM_COLOURS, OKABE_ITO, BookFigure
+from anrs119.report.text import fmt_p
 
 RECON_COLOUR = OKABE_ITO["blue"]
 REFERENCE_COLOUR = "#9a9a9a"
@@ -140,6 +141,11 @@ def _digits(quantity: str) -> int:
     return 0 if quantity.startswith(("aids", "death", "grade34", "n_lowvl")) else 1
 
 
+def _p_short(p: float) -> str:
+    """ ".13", "< .001", "> .99": the P value as the journal prints it, without "P"."""
+    return fmt_p(p).removeprefix("P ").removeprefix("= ")
+
+
 def ranges_table(table: pd.DataFrame) -> pd.DataFrame:
     """The chapter's table: range across reconstructions beside the unconditioned range."""
     rows = []
@@ -180,7 +186,9 @@ def typicality_table(table: pd.DataFrame) -> pd.DataFrame:
                 "Median percentile": _num(r["median_percentile"], 0),
                 "Below 2.5th": f"{r['below']} of {r['n']}",
                 "Above 97.5th": f"{r['above']} of {r['n']}",
-                "P (tails, if 5%)": "< .001" if r["p_tails"] < 0.001 else f"{r['p_tails']:.3f}",
+                "P (tails, if 5%)": fmt_p(float(r["p_tails"]))
+                .removeprefix("P ")
+                .removeprefix("= "),
             }
         )
     return pd.DataFrame(rows)

@@ -447,8 +447,9 @@ def similarity_table(
                     f"{k}/{n}" for k, n in zip(result.patients, result.n, strict=True)
                 ),
                 f"Difference, points ({level} CI, Newcombe)": (
-                    f"{100 * result.risk_difference:+.1f} ({100 * result.rd_ci_low:+.1f} to "
-                    f"{100 * result.rd_ci_high:+.1f})"
+                    f"{fmt_signed(100 * result.risk_difference, 1)} "
+                    f"({fmt_signed(100 * result.rd_ci_low, 1)} to "
+                    f"{fmt_signed(100 * result.rd_ci_high, 1)})"
                 ),
                 "Risk ratio (Katz CI)": (
                     f"{result.risk_ratio:.2f} ({result.rr_ci_low:.2f} to {result.rr_ci_high:.2f})"

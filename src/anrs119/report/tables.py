@@ -14,8 +14,11 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+
+from anrs119.report.text import reader_text
 
 FLAG_CLASS = "table-flag"
 """Class of a flagged cell's text (the ``{flag}`` role of anrs119.sphinxext, styled in
@@ -47,6 +50,8 @@ class BookTable:
     flags: pd.DataFrame | None = None
     note: str = ""
     align: Mapping[str, str] = field(default_factory=dict)
+    verbatim: Sequence[str] = ()
+    """Columns quoted from a source (kept as written: no unit or spelling change)."""
 
     def __post_init__(self) -> None:
         if not self.name.startswith("tbl-"):
@@ -62,6 +67,8 @@ class BookTable:
     def _cell(self, row: int, column: str) -> str:
         value = self.frame.iloc[row][column]
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        if column not in self.markup and column not in self.verbatim:
+            text = reader_text(text)
         flagged = self.flags is not None and bool(self.flags.iloc[row][column])
         if flagged and text and column not in self.markup:
             # a role's content is literal text: no escaping, and no backtick to close it early
@@ -75,7 +82,7 @@ class BookTable:
     def markdown(self) -> str:
         """The table as a MyST ``table`` directive (numbered and captioned by Sphinx)."""
         columns = list(self.frame.columns)
-        header = "| " + " | ".join(escape_markdown(str(c)) for c in columns) + " |"
+        header = "| " + " | ".join(escape_markdown(reader_text(str(c))) for c in columns) + " |"
         rule = "|" + "|".join(self._alignment(c) for c in columns) + "|"
         body = [
             "| " + " | ".join(self._cell(i, c) for c in columns) + " |"
@@ -168,3 +175,22 @@ def percentile_phrase(value: float) -> str:
     if text.startswith(("below", "above")):
         return f"{text} percentile"
     return f"at the {text} percentile"
+
+
+CHAPTER_MENTION = re.compile(r"\bthe ([a-z]+(?: [a-z]+)?) (chapter|page)\b")
+
+
+def link_chapter_mentions(markdown: str, chapters: Path | None = None) -> str:
+    """Markdown with "the forensic chapter" turned into a link to chapters/forensic.md, for
+    text written in data files (a chapter's page in the same folder); unknown names stay."""
+    from anrs119.paths import CHAPTERS_DIR
+
+    folder = CHAPTERS_DIR if chapters is None else chapters
+
+    def link(match: re.Match) -> str:
+        stem = match.group(1).replace(" ", "_")
+        if (folder / f"{stem}.md").is_file():
+            return f"[{match.group(0)}]({stem}.md)"
+        return match.group(0)
+
+    return CHAPTER_MENTION.sub(link, markdown)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 US_SPELLING: tuple[tuple[str, str], ...] = (
     (r"\b([Rr])andomis(e|ed|es|ing|ation)\b", r"\1andomiz\2"),
-    (r"\banalys(ed|ing)\b", r"analyz\1"),
-    (r"\banalyse\b", "analyze"),
+    (r"\b([Aa])nalys(ed|ing)\b", r"\1nalyz\2"),
+    (r"\b([Aa])nalyse\b", r"\1nalyze"),
     (r"\b(label|model)l(ed|ing)\b", r"\1\2"),
     (r"\b(vectori|stabili|summari|characteri|organi|recogni|optimi|minimi|normali|utili)s"
      r"(e|ed|es|ing|ation)\b", r"\1z\2"),
@@ -40,7 +40,9 @@ def us_spelling(text: str) -> str:
 def reader_text(text: str) -> str:
     """Text written for the code made fit for readers: one unit spelling (cells/µL), US
     spelling, and no pointers to files or notes that only the book's authors can open."""
-    text = re.sub(r"cells/(?:uL|ul|microL|mm3|µl)\b", "cells/µL", str(text))
+    text = re.sub(r"cells/(?:uL|ul|microL|mm3|µl|ml)\b", "cells/µL", str(text))
+    text = re.sub(r"cells per (?:cubic millimeter|microliter)", "cells/µL", text)
+    text = text.replace("not retrieved", "not found in the sources read")
     text = re.sub(r"\s*\((?:see )?[A-Z-]+\.md(?:,? section \d+)?\)", "", text)
     text = re.sub(r";?\s*[A-Z-]+\.md(?:,? section \d+)?", "", text)
     text = re.sub(r"\s*\(data/[^)]*\)", "", text)
@@ -140,6 +142,8 @@ def glue_text(
         # Exact types: numpy scalars subclass float but break {glue:text} format specs.
         if type(glued.text) not in (str, int, float):
             raise TypeError(f"glue {name!r}: format it first (got {type(glued.text).__name__})")
+        if isinstance(glued.text, str):  # one unit, one spelling, whatever the source wrote
+            glued = Glued(reader_text(glued.text), glued.kind, glued.ensemble_range)
         _glue_with_kind(name, glued)
 
 

@@ -106,8 +106,8 @@ def similarity_text(result: SimilarityResult) -> str:
     counts = " vs ".join(f"{k}/{n}" for k, n in zip(result.patients, result.n, strict=True))
     level = f"{1 - result.alpha:.0%}"
     rd = (
-        f"difference {100 * result.risk_difference:+.1f} points ({level} CI "
-        f"{100 * result.rd_ci_low:+.1f} to {100 * result.rd_ci_high:+.1f})"
+        f"difference {fmt_signed(100 * result.risk_difference, 1)} points ({level} CI "
+        f"{fmt_signed(100 * result.rd_ci_low, 1)} to {fmt_signed(100 * result.rd_ci_high, 1)})"
     )
     rr = (
         f"risk ratio {result.risk_ratio:.2f} ({result.rr_ci_low:.2f} to {result.rr_ci_high:.2f})"
