@@ -297,46 +297,32 @@ def clinical_forest(trials: pd.DataFrame | None = None) -> BookFigure:
     rows = clinical_rows(trials)
     facts = anrs119_facts()
     n = len(rows) + 1
-    fig = BookFigure(figsize=(9.0, 1.5 + 0.5 * n), layout="constrained")
+    fig = BookFigure(figsize=(7.0, 1.6 + 0.62 * n), layout="constrained")
     fig.set_facecolor("white")
     ax = fig.add_subplot()
     y = np.arange(n)[::-1]
+    labels = []
     for yi, (_, r) in zip(y, rows.iterrows(), strict=False):
         colour = TYPE_COLOURS[r["type"]]
         ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=colour, lw=2)
         marker = "D" if r["summary"] else "s"
         ax.plot([r["value"]], [yi], marker=marker, ms=8, color=colour, ls="none")
-        ax.annotate(
-            f"{r['what']}: {_ratio_text(r)}",
-            xy=(1.02, yi),
-            xycoords=("axes fraction", "data"),
-            va="center",
-            fontsize=8.5,
-        )
-    ax.annotate(
-        f"AIDS events and deaths: no ratio published, {facts.clinical}",
-        xy=(0.03, y[-1]),
-        xycoords=("axes fraction", "data"),
-        va="center",
-        ha="left",
-        fontsize=8.5,
-        color=TYPE_COLOURS[ANRS119_TYPE],
-        style="italic",
-    )
+        labels.append(f"{r['label']}\n{r['what']}: {_ratio_short(r)}")
+    labels.append(f"{ANRS119} ({facts.year})\nno ratio published: {facts.clinical}")
     ax.axvline(1.0, color="0.4", lw=1, ls="--")
     favours_labels(ax, 1.0)
     ax.set_xscale("log")
     low = min(rows["ci_low"].min(), 0.5) / 1.3
     high = max(rows["ci_high"].max(), 2.0) * 1.3
     ax.set_xlim(low, high)
-    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50) if low <= t <= high]
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 5, 20) if low <= t <= high]
     ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, labels=[*rows["label"], f"{ANRS119} ({facts.year})"])
+    ax.set_yticks(y, labels=labels)
     ax.set_ylim(-0.7, n - 0.3)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(
-        "IL-2 vs control, 95% CI, log scale: hazard ratio (square), pooled risk ratio (diamond)"
+        "IL-2 vs control (95% CI, log scale)\nhazard ratio (square), pooled risk ratio (diamond)"
     )
     kinds = [k for k in TRIAL_TYPES if k in set(rows["type"]) | {ANRS119_TYPE}]
     ax.legend(

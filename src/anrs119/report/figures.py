@@ -28,9 +28,16 @@ OKABE_ITO: dict[str, str] = {
 ARM_COLOURS: dict[str, str] = {ARMS[0]: OKABE_ITO["vermillion"], ARMS[1]: OKABE_ITO["blue"]}
 """IL-2 vermillion, Control blue, in every figure of the book."""
 
-_OTHER_COLOURS: tuple[str, ...] = tuple(
-    c for c in OKABE_ITO.values() if c not in ARM_COLOURS.values()
+_OTHER_COLOURS: tuple[str, ...] = (
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["black"],
+    "#7A7A7A",  # gray
+    "#8C5A2B",  # brown
+    "#B59B00",  # dark yellow (Okabe-Ito's yellow is unreadable on white)
 )
+"""Colors for groups that are not arms. Orange and sky blue are left out: next to the arms'
+vermillion and blue they would read as the arms."""
 
 
 def colours_for(labels: Iterable[str]) -> dict[str, str]:
