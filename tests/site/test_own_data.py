@@ -103,3 +103,17 @@ def test_no_patient_level_downloads(own_data_site: Path) -> None:
     suffixes = {".csv", ".json", ".xpt", ".sas7bdat"}
     published = [p for p in own_data_site.rglob("*") if p.suffix.lower() in suffixes]
     assert not [p.name for p in published if p.stem.lower() in TABLES], published
+
+
+def test_real_data_carry_no_synthetic_mark_and_keep_their_kinds(own_data_site: Path) -> None:
+    """Built from real data, a number the paper never printed is the trial's own result: it
+    keeps its kind (its class) but loses the dagger that marks synthetic-only values."""
+    kinds_seen = set()
+    pages = sorted(own_data_site.rglob("*.html"))
+    assert pages
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert not soup.select(".synthetic-mark, .ensemble-range"), f"{page.name}: a synthetic mark"
+        for value in soup.select(".pasted-text"):
+            kinds_seen |= {c for c in value.get("class", []) if c.startswith("glue-")}
+    assert "glue-synthetic-only" in kinds_seen, "the real-data build lost the kinds"

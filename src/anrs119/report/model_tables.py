@@ -315,7 +315,7 @@ def reader_numbers(implied_rows, checks: pd.DataFrame, sensitivity: pd.DataFrame
     moved = [reader_text(described.get(r.parameter, r.parameter)) for r in implied_rows if r.moved]
     n_moved = len(moved)
     out = {
-        "mo_moved_sentence": (
+        "moved_sentence": (
             "No parameter moved"
             if not n_moved
             else f"{'One parameter' if n_moved == 1 else f'{n_moved} parameters'} moved: "
