@@ -157,11 +157,14 @@ def test_a_reduced_run_on_the_model_is_deterministic(tiny_table, tmp_path):
     settings = sbc.paper_settings(tiny_table, share=0.05)
     assert settings.accepted == 75
     observed = np.nanmedian(tiny_table.statistics, axis=0)
-    kw = dict(replicates={sbc.PRIOR_SET: 6, sbc.NEAR_SET: 6}, progress=False)
+    kw = dict(replicates={sbc.PRIOR_SET: 6, sbc.NEAR_SET: 6, sbc.TAIL_SET: 4}, progress=False)
     a = sbc.run_sbc(tiny_table, observed, settings, **kw)
     b = sbc.run_sbc(tiny_table, observed, settings, **kw)
     pd.testing.assert_frame_equal(a, b)
-    assert len(a) == 12 * len(FREE_PARAMETERS)
+    assert len(a) == 16 * len(FREE_PARAMETERS)
+    # the sparse set: the abstracts with the widest neighbourhoods of those screened
+    tail = a[a["set"] == sbc.TAIL_SET].groupby("replicate")["bandwidth"].first()
+    assert tail.median() > a[a["set"] == sbc.PRIOR_SET]["bandwidth"].median()
     first = sbc.write_sbc(a, tmp_path / "a.csv").read_bytes()
     assert sbc.write_sbc(sbc.read_sbc(tmp_path / "a.csv"), tmp_path / "b.csv").read_bytes() == first
     near = a[a["set"] == sbc.NEAR_SET]
@@ -185,6 +188,7 @@ def test_a_bad_file_is_named_with_its_rule(tmp_path):
             "in95": [True],
             "median": [1.0],
             "sd_ratio": [0.5],
+            "bandwidth": [1.0],
         }
     ).to_csv(bad, index=False)
     with pytest.raises(ValueError, match=r"sbc\.csv: line 2: column rank"):
@@ -201,7 +205,7 @@ def committed() -> pd.DataFrame:
 
 def test_the_committed_run_has_the_issues_size_and_format(committed):
     reps = committed.groupby("set")["replicate"].nunique()
-    assert reps[sbc.PRIOR_SET] >= 200 and reps[sbc.NEAR_SET] >= 200
+    assert reps[sbc.PRIOR_SET] >= 200 and reps[sbc.NEAR_SET] >= 200 and reps[sbc.TAIL_SET] >= 200
     assert (committed.groupby(["set", "replicate"]).size() == len(FREE_PARAMETERS)).all()
     assert set(committed["parameter"]) == set(FREE_PARAMETERS)
     assert committed["draws"].nunique() == 1
@@ -216,10 +220,10 @@ def test_the_command_writes_the_same_bytes_twice(monkeypatch, tmp_path):
     """``python -m anrs119 sbc`` at toy sizes: its table simulated once into an empty cache
     (and said so), then read from it; the files identical on the second run."""
     monkeypatch.setenv("ANRS119_CACHE", str(tmp_path / "cache"))
-    reps = {sbc.PRIOR_SET: 3, sbc.NEAR_SET: 3}
+    reps = {sbc.PRIOR_SET: 3, sbc.NEAR_SET: 3, sbc.TAIL_SET: 3}
     first = sbc.sbc_main(progress=False, folder=tmp_path / "a", size=1_500, replicates=reps)
     second = sbc.sbc_main(progress=False, folder=tmp_path / "b", size=1_500, replicates=reps)
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
     method = sbc.read_method(first[1])
     assert method["control"]["shrink"] == sbc.CONTROL_SHRINK
-    assert method["replicates"] == {sbc.PRIOR_SET: 3, sbc.NEAR_SET: 3}
+    assert method["replicates"] == reps and method["published_bandwidth"] > 0

@@ -12,6 +12,7 @@ machine the threaded solver took fifty times longer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,15 +62,19 @@ def book_table(size: int | None = None, progress: bool = True) -> ReferenceTable
 
 @functools.cache
 def _controller():
-    from threadpoolctl import ThreadpoolController
-
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ModuleNotFoundError:  # not a dependency: the command line sets the threads instead
+        return None
     return ThreadpoolController()
 
 
 def one_thread():
-    """Context in which BLAS and OpenMP use a single thread (threadpoolctl; the controller,
-    which inspects the loaded libraries, is made once)."""
-    return _controller().limit(limits=1)
+    """Context in which BLAS and OpenMP use a single thread, where threadpoolctl is installed
+    (its controller, which inspects the loaded libraries, is made once); the commands
+    ``sbc`` and ``validate-extensions`` also ask for one thread before numpy loads."""
+    controller = _controller()
+    return contextlib.nullcontext() if controller is None else controller.limit(limits=1)
 
 
 @dataclass
@@ -138,6 +143,12 @@ class Posteriors:
         else:
             rows = np.arange(len(d2))
         return rows
+
+    def radius(self, observed: np.ndarray, k: int) -> float:
+        """Distance from ``observed`` to its ``k``-th nearest trial (the bandwidth of a
+        posterior keeping ``k - 1`` trials)."""
+        d2 = self._squared(np.asarray(observed, dtype=float))
+        return float(np.sqrt(np.partition(d2, k - 1)[k - 1]))
 
     def observed_vector(self, abstract: np.ndarray) -> np.ndarray:
         """A full row of statistics (table order) reduced to this posterior's columns."""

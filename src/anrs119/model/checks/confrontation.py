@@ -620,7 +620,7 @@ def run_confrontation(
         profile = pair_profile(vt, v_unb)
         if profile is not None:
             res.posteriors += _posterior_rows(
-                "pair_trials", v.name, profile, unbounded_sd(vt, v_unb)
+                "model_pair_trials", v.name, profile, unbounded_sd(vt, v_unb)
             )
         pred = predictive(
             s.sample, variant_base(v, v_priors), f"posterior-predictive trials ({v.label})"
@@ -675,8 +675,42 @@ def write_results(res: Results, folder: Path = MODEL_DIR) -> list[Path]:
 
 
 def confrontation_main(progress: bool = True, folder: Path = MODEL_DIR) -> list[Path]:
-    """``python -m anrs119 validate-extensions``."""
+    """``python -m anrs119 validate-extensions``: the input files are checked first (a bad row
+    stops the command before any simulation), then the book's table is read from its cache."""
     from anrs119.model.checks.batch import book_table
 
+    alternatives = load_alternatives()
+    for v in VARIANTS:
+        variant_priors(v)
     table = book_table(progress=progress)
-    return write_results(run_confrontation(table, progress=progress), folder)
+    res = run_confrontation(table, alternatives=alternatives, progress=progress)
+    return write_results(res, folder)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The committed confrontation (what the chapter reads)."""
+
+    pair: pd.DataFrame
+    posteriors: pd.DataFrame
+    claims: pd.DataFrame
+    method: dict
+
+
+def read_results(folder: Path = MODEL_DIR) -> Stored:
+    """The four committed files, checked for presence (file and rule named)."""
+    from anrs119.published import display_path
+
+    paths = [folder / f.name for f in (PAIR_FILE, POSTERIORS_FILE, CLAIMS_FILE, METHOD_FILE)]
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{display_path(path)}: file missing; rule: run "
+                "`python -m anrs119 validate-extensions`"
+            )
+    return Stored(
+        pd.read_csv(paths[0]),
+        pd.read_csv(paths[1]),
+        pd.read_csv(paths[2]),
+        json.loads(paths[3].read_text(encoding="utf-8")),
+    )

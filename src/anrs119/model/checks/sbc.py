@@ -16,9 +16,15 @@ Two sets of replicates:
 ``near_published``
     the trials whose abstracts lie nearest the published one (scaled distance): the published
     abstract sits in the prior predictive's tail, where the regression adjustment
-    extrapolates. Selecting replicates by their abstract keeps the ranks uniform under an
-    exact posterior (given its abstract, a replicate's truth is a draw from that abstract's
-    posterior), so the check stays valid there.
+    extrapolates;
+``sparse``
+    among ``TAIL_SCREEN`` random trials, those whose abstracts have the fewest simulated
+    neighbours (the widest neighbourhood at the paper's acceptance): abstracts as isolated as
+    the published one, wherever they lie.
+
+Selecting replicates by their abstract keeps the ranks uniform under an exact posterior (given
+its abstract, a replicate's truth is a draw from that abstract's posterior), so the check stays
+valid in every set.
 
 ``python -m anrs119 sbc`` writes ``data/model/sbc.csv``: one row per replicate and parameter
 (``set``, ``replicate``, ``row`` of the reference table, ``parameter``, ``true``, ``rank``,
@@ -50,9 +56,16 @@ SBC_FILE: Path = MODEL_DIR / "sbc.csv"
 METHOD_FILE: Path = MODEL_DIR / "sbc_method.json"
 PRIOR_SET: str = "prior"
 NEAR_SET: str = "near_published"
-SETS: tuple[str, ...] = (PRIOR_SET, NEAR_SET)
-REPLICATES: dict[str, int] = {PRIOR_SET: 300, NEAR_SET: 300}
+TAIL_SET: str = "sparse"
+SETS: tuple[str, ...] = (PRIOR_SET, NEAR_SET, TAIL_SET)
+REPLICATES: dict[str, int] = {PRIOR_SET: 300, NEAR_SET: 300, TAIL_SET: 200}
 """Replicates per set (issue #25: at least 200 from the prior)."""
+TAIL_SCREEN: int = 6_000
+"""Trials screened for the ``sparse`` set: the replicates are the ones among them whose
+abstracts have the fewest simulated neighbours (about the rarest 3%, like the published one)."""
+SCREEN_TRIALS: int = 100_000
+"""Trials of the table (its first) on which the screen counts neighbours: a selection may use
+any function of the abstract, so this cheaper count need not equal the posterior's."""
 DRAWS: int = 99
 """Posterior draws a rank is taken among: ranks 0..99, 100 values, 5 per histogram bin."""
 BINS: int = 20
@@ -76,6 +89,7 @@ COLUMNS: tuple[str, ...] = (
     "in95",
     "median",
     "sd_ratio",
+    "bandwidth",
 )
 
 
@@ -140,6 +154,27 @@ def prior_rows(table: ReferenceTable, n: int, seed: int = SBC_SEED) -> np.ndarra
     return rng.choice(printable_rows(table), size=n, replace=False)
 
 
+def tail_rows(
+    table: ReferenceTable,
+    n: int,
+    settings: Settings,
+    *,
+    screen: int = TAIL_SCREEN,
+    seed: int = SBC_SEED,
+) -> np.ndarray:
+    """Among ``screen`` random printable trials, the ``n`` whose abstracts have the widest
+    neighbourhood (distance to the ``accepted``-th nearest trial, at the paper's acceptance
+    share, among the table's first ``SCREEN_TRIALS``), widest first (ties by row)."""
+    rng = np.random.default_rng([seed, 2])
+    pool = rng.choice(printable_rows(table), size=min(screen, len(table)), replace=False)
+    head = table.take(slice(0, min(SCREEN_TRIALS, len(table))))
+    k = max(1, round(settings.accepted * len(head) / len(table)))
+    engine = Posteriors(head, settings.unbounded, k, scales=settings.scales)
+    radius = np.array([engine.radius(table.statistics[r], k) for r in pool])
+    order = np.lexsort((pool, -radius))
+    return pool[order[:n]]
+
+
 def near_rows(
     table: ReferenceTable, observed: np.ndarray, n: int, scales: np.ndarray, unbounded: Unbounded
 ) -> np.ndarray:
@@ -199,6 +234,7 @@ def run_set(
                     "in95": bool(rep.inside[j, 2]),
                     "median": _sig(rep.median[j], 5),
                     "sd_ratio": round(float(rep.sd[j] / prior_sd[j]), 4),
+                    "bandwidth": round(float(f.bandwidth), 4),
                 }
             )
     return pd.DataFrame(records, columns=list(COLUMNS))
@@ -260,6 +296,7 @@ def run_sbc(
     sets = {
         PRIOR_SET: lambda n: prior_rows(table, n, seed),
         NEAR_SET: lambda n: near_rows(table, observed, n, settings.scales, settings.unbounded),
+        TAIL_SET: lambda n: tail_rows(table, n, settings, seed=seed),
     }
     frames = [
         run_set(
@@ -458,8 +495,9 @@ def sbc_main(
     size: int | None = None,
     replicates: dict[str, int] | None = None,
 ) -> list[Path]:
-    """``python -m anrs119 sbc``: the reference table (from the cache, else simulated), the two
-    sets of replicates, ``data/model/sbc.csv`` and its settings (``sbc_method.json``)."""
+    """``python -m anrs119 sbc``: the reference table (from the cache, else simulated), the
+    sets of replicates, ``data/model/sbc.csv`` and its settings (``sbc_method.json``, with the
+    published abstract's own bandwidth and the overconfident control)."""
     from anrs119.model.checks.batch import book_table
     from anrs119.model.inference.statistics import observed_vector, posterior_statistics
 
@@ -479,6 +517,9 @@ def sbc_main(
     path = write_sbc(frame, folder / SBC_FILE.name)
     method = folder / METHOD_FILE.name
     report = settings_report(settings, table, frame, control)
+    engine = Posteriors(table, settings.unbounded, settings.accepted, scales=settings.scales)
+    report["published_bandwidth"] = round(engine.fit(observed).bandwidth, 4)
+    report["tail_screen"] = {"trials": TAIL_SCREEN, "screened_on": SCREEN_TRIALS}
     method.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return [path, method]
 
