@@ -9,12 +9,17 @@ import math
 import numpy as np
 import pandas as pd
 
-from anrs119.model.checks.confrontation import GROUP_LABELS, GROUPS, Stored, pair_statistics
+from anrs119.model.checks.confrontation import GROUPS, Stored, group_labels, pair_statistics
 from anrs119.model.checks.extensions import VARIANTS
 from anrs119.report.figures import OKABE_ITO, BookFigure
 from anrs119.report.model_tables import SHORT_PARAMETER_NAMES, _claim_labels
 from anrs119.report.tables import BookTable
 
+PUBLISHED_KEYS: dict[str, str] = {
+    key: "published"
+    for key in ("cf_il2", "cf_control", "cf_week_primary", "cf_week_sub", "cf_threshold")
+}
+"""Kinds of the confrontation's glued values that are the paper's own (the rest: model)."""
 PER: int = 10_000
 """The pair's chance is given per this many simulated trials."""
 EXTRA_NAMES: dict[str, str] = {"il2_gain_vl": "IL-2 gain per log10 VL"}
@@ -186,6 +191,7 @@ def informed_by(stored: Stored) -> dict[str, list[str]]:
 def leave_out_table(stored: Stored) -> BookTable:
     """Posterior median (SD ratio) of each parameter with every claim group, and without each;
     highlighted where the median moves beyond Monte Carlo error; the groups that inform it."""
+    labels_ = group_labels()
     from anrs119.model.inference.priors import load_priors
 
     post = stored.posteriors
@@ -203,13 +209,11 @@ def leave_out_table(stored: Stored) -> BookTable:
         flag = {k: False for k in row}
         for group in GROUPS:
             b = post[(post["variant"] == f"without {group}") & (post["parameter"] == name)].iloc[0]
-            key = f"Without {GROUP_LABELS[group]}"
+            key = f"Without {labels_[group]}"
             row[key] = f"{b['median']:.3g} ({b['sd_ratio']:.2f})"
             se = math.hypot(a["median_mcse"], b["median_mcse"])
             flag[key] = bool(abs(b["median"] - a["median"]) > MOVE_Z * se)
-        row["Informed by"] = "; ".join(GROUP_LABELS[g] for g in groups_of[name]) or (
-            "no single group"
-        )
+        row["Informed by"] = "; ".join(labels_[g] for g in groups_of[name]) or ("no single group")
         flag["Informed by"] = False
         rows.append(row)
         flags.append(flag)
@@ -288,6 +292,7 @@ def priors_table(stored: Stored) -> BookTable:
             f"Control {control} or less, %": _pct(base["p_control"]),
             "Posterior median of the changed parameter": "",
             "Posterior half-life, weeks": f"{hl['median']:.3g}",
+            "Posterior ESS": f"{hl['ess']:,.0f}",
         }
     ]
     for alt in load_alternatives(priors=priors):
@@ -297,7 +302,7 @@ def priors_table(stored: Stored) -> BookTable:
         lo, med, hi = alt.prior.quantiles([0.025, 0.5, 0.975])
         rows.append(
             {
-                "Prior": alt.name.replace("_", " "),
+                "Prior": alternative_label(alt.name),
                 "Changed parameter": _name(alt.parameter),
                 "Prior median (95%)": f"{med:.3g} ({lo:.3g} to {hi:.3g})",
                 f"Both, per {PER:,} trials": per_trials(r["p_pair"], r["mc_se"]),
@@ -307,6 +312,7 @@ def priors_table(stored: Stored) -> BookTable:
                     f"{p.loc[alt.parameter, 'median']:.3g}"
                 ),
                 "Posterior half-life, weeks": f"{p.loc['il2_halflife', 'median']:.3g}",
+                "Posterior ESS": f"{p.loc['il2_halflife', 'ess']:,.0f}",
             }
         )
     return BookTable(
@@ -314,7 +320,8 @@ def priors_table(stored: Stored) -> BookTable:
         caption="Other literature-defensible priors, each changing one parameter (sources in "
         "data/model/prior_alternatives.csv): the prior-predictive chance of the published pair "
         "(the reference table reweighted by the new prior's density over the book's), and the "
-        "posterior under that prior. ± one Monte Carlo SE.",
+        "posterior under that prior, with its effective sample size (the importance weights "
+        "lower it where the new prior differs most). ± one Monte Carlo SE.",
         name="tbl-confront-priors",
     )
 
@@ -367,14 +374,30 @@ def models_table(stored: Stored) -> BookTable:
 # ---------------------------------------------------------------- numbers for the prose
 
 
+ALTERNATIVE_WORDS: tuple[tuple[str, str], ...] = (
+    ("il2", "IL-2"),
+    ("vl", "viral-load"),
+    ("cohere", "COHERE"),
+    ("stalwart", "STALWART"),
+)
+
+
+def alternative_label(name: str) -> str:
+    """An alternative prior's name in words: "durable_il2_gains" -> "durable IL-2 gains"."""
+    words = name.split("_")
+    table = dict(ALTERNATIVE_WORDS)
+    return " ".join(table.get(w, w) for w in words)
+
+
 def _where(row: pd.Series) -> str:
     """Where a row of the pair file comes from, in words."""
+    labels_ = group_labels()
     variant = str(row["variant"])
     if row["analysis"] == "leave_out":
         group = variant.removeprefix("without ")
-        return f"given the abstract without its {GROUP_LABELS.get(group, group)}"
+        return f"given the abstract without its {labels_.get(group, group)}"
     if row["analysis"] == "prior_sensitivity":
-        return f"under the alternative prior '{variant.replace('_', ' ')}'"
+        return f"under the alternative prior '{alternative_label(variant)}'"
     if row["analysis"] == "model":
         return f"under the model '{MODEL_LABELS.get(variant, variant)}'"
     return "under the book's model"
@@ -382,6 +405,7 @@ def _where(row: pd.Series) -> str:
 
 def confrontation_numbers(stored: Stored) -> dict[str, str]:
     """Numbers of the confrontation prose (all of kind 'model')."""
+    labels_ = group_labels()
     from anrs119.model.checks.confrontation import load_alternatives
     from anrs119.model.inference.priors import load_priors
 
@@ -391,9 +415,14 @@ def confrontation_numbers(stored: Stored) -> dict[str, str]:
     full = _row(pair, "posterior", "all claims")
     nopair = _row(pair, "leave_out", "without lowvl_pair")
     indep = prior["p_il2"] * prior["p_control"]
+    from anrs119.published import claim_value
+
     out = {
         "cf_il2": il2,
         "cf_control": control,
+        "cf_week_primary": f"{claim_value('primary_timepoint_weeks'):g}",
+        "cf_week_sub": f"{claim_value('subgroup_timepoint_weeks'):g}",
+        "cf_threshold": f"{claim_value('endpoint_cd4_threshold'):g}",
         "cf_per": f"{PER:,}",
         "cf_trials": f"{int(prior['trials']):,}",
         "cf_events": f"{round(prior['p_pair'] * prior['trials']):,}",
@@ -410,6 +439,7 @@ def confrontation_numbers(stored: Stored) -> dict[str, str]:
         "cf_nopair": per_trials(nopair["p_pair"], nopair["mc_se"]),
         "cf_nopair_il2": _pct(nopair["p_il2"]),
         "cf_nopair_control": _pct(nopair["p_control"]),
+        "cf_nopair_joint": f"{_pct(nopair['joint_p'])} (± {_pct(nopair['joint_se'])})",
         "cf_draws": f"{method['posterior_draws']:,}",
         "cf_per_draw": str(method["trials_per_draw"]),
         "cf_accepted": f"{method['accepted']:,}",
@@ -438,7 +468,7 @@ def confrontation_numbers(stored: Stored) -> dict[str, str]:
     best = sens.loc[sens["p_pair"].idxmax()]
     alts = {a.name: a for a in load_alternatives(priors=priors)}
     out["cf_n_alts"] = str(len(sens))
-    out["cf_alt_best"] = best["variant"].replace("_", " ")
+    out["cf_alt_best"] = alternative_label(best["variant"])
     out["cf_alt_best_param"] = _name(alts[best["variant"]].parameter)
     out["cf_alt_best_p"] = per_trials(best["p_pair"], best["mc_se"])
     out["cf_alt_best_ratio"] = f"{best['p_pair'] / prior['p_pair']:.1f}"
@@ -476,7 +506,7 @@ def confrontation_numbers(stored: Stored) -> dict[str, str]:
     out["cf_informed"] = _and(
         [
             f"{_name(n)} (SD ratio {r['sd_ratio']:.2f}; "
-            + (", ".join(GROUP_LABELS[g] for g in groups_of[n]) or "no single group")
+            + (", ".join(labels_[g] for g in groups_of[n]) or "no single group")
             + ")"
             for n, r in informed.iterrows()
         ]
@@ -490,7 +520,7 @@ def confrontation_numbers(stored: Stored) -> dict[str, str]:
     out["cf_slope_vl_all"] = f"{vl.loc['all claims', 'median']:.0f}"
     out["cf_slope_vl_nopair"] = f"{vl.loc['without lowvl_pair', 'median']:.0f}"
     out["cf_slope_vl_prior"] = f"{priors['cd4_slope_vl'].quantiles([0.5])[0]:.0f}"
-    out["cf_hl_movers"] = _and([GROUP_LABELS[g] for g in groups_of["il2_halflife"]])
+    out["cf_hl_movers"] = _and([labels_[g] for g in groups_of["il2_halflife"]])
     pcts = [out[f"cf_{v.name}_control_pct"] for v in VARIANTS if f"cf_{v.name}_control_pct" in out]
     out["cf_control_pcts"] = (
         pcts[0] if len(pcts) == 1 else ", ".join(pcts[:-1]) + " and " + pcts[-1]
@@ -498,6 +528,14 @@ def confrontation_numbers(stored: Stored) -> dict[str, str]:
     out["cf_largest_any"] = per_trials(float(pair["p_pair"].max()))
     top = pair.loc[pair["p_pair"].idxmax()]
     out["cf_largest_where"] = _where(top)
+    # the viral-load modification's own prior
+    from anrs119.model.checks.extensions import VL_MODIFIED, variant_priors
+
+    b = variant_priors(VL_MODIFIED)[VL_MODIFIED.extra[0]]
+    lo, hi = b.quantiles([0.025, 0.975])
+    out["cf_b_prior_lo"] = f"{lo:.2g}"
+    out["cf_b_prior_hi"] = f"{hi:.2g}"
+    out["cf_b_factor"] = f"{math.exp(max(abs(lo), abs(hi))):.1f}"
     # what a trial of the literature needs to print the pair
     pt = post[(post["analysis"] == "pair_trials") & (post["variant"] == "base")]
     pt = pt.set_index("parameter")

@@ -119,10 +119,6 @@ class Posteriors:
             if w.shape != (len(self.table),) or not np.all(np.isfinite(w)) or np.any(w < 0):
                 raise ValueError("importance: one finite, non-negative weight per trial")
 
-    @property
-    def statistic_ids(self) -> tuple[str, ...]:
-        return self._sub.statistic_ids
-
     def _squared(self, observed: np.ndarray) -> np.ndarray:
         o = observed / self.scales
         d2 = np.zeros(len(self.table))
@@ -149,10 +145,6 @@ class Posteriors:
         posterior keeping ``k - 1`` trials)."""
         d2 = self._squared(np.asarray(observed, dtype=float))
         return float(np.sqrt(np.partition(d2, k - 1)[k - 1]))
-
-    def observed_vector(self, abstract: np.ndarray) -> np.ndarray:
-        """A full row of statistics (table order) reduced to this posterior's columns."""
-        return np.asarray(abstract, dtype=float)[list(self.columns)]
 
     def fit(self, observed: np.ndarray, exclude: int | Sequence[int] | None = None) -> Fit:
         """The fit given ``observed`` (this posterior's columns), leaving out ``exclude``."""

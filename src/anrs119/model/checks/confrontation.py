@@ -1,5 +1,5 @@
-"""The model confronted with the published subgroup result (IL-2 low-viral-load patients free of
-the end point at week 150: 64%, controls: 10%).
+"""The model confronted with the published subgroup result: the percentages of IL-2 and control
+patients with a low viral load free of the end point at the subgroup's week (the *pair*).
 
 Four questions, each answered from the reference table and posterior-predictive trials:
 
@@ -77,13 +77,23 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "deferral": ("lowvl_art_deferral",),
 }
 """Claim groups left out one at a time (statistic ids of the posterior)."""
-GROUP_LABELS: dict[str, str] = {
-    "primary": "end point by week 96",
-    "cd4_changes": "CD4 changes at week 96",
-    "vl_changes": "viral-load changes at week 96",
-    "lowvl_pair": "low-viral-load pair at week 150",
-    "deferral": "ART deferral",
-}
+
+
+def group_labels() -> dict[str, str]:
+    """Each claim group in words, its weeks read from the claims registry."""
+    from anrs119.published import claim_value
+
+    first = f"{claim_value('primary_timepoint_weeks'):g}"
+    last = f"{claim_value('subgroup_timepoint_weeks'):g}"
+    return {
+        "primary": f"end point by week {first}",
+        "cd4_changes": f"CD4 changes at week {first}",
+        "vl_changes": f"viral-load changes at week {first}",
+        "lowvl_pair": f"low-viral-load pair at week {last}",
+        "deferral": "ART deferral",
+    }
+
+
 N_DRAWS: int = 2000
 """Posterior draws per posterior-predictive distribution."""
 PER_DRAW: int = 5

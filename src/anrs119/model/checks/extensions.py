@@ -16,24 +16,19 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from anrs119.model.inference.draws import _seed, simulate_draws
 from anrs119.model.inference.priors import Priors, load_priors
 from anrs119.model.inference.reference import (
     CHUNK,
     REFERENCE_SIZE,
     ReferenceTable,
+    build_reference_table,
     cache_folder,
     cache_key,
+    load_table,
     reference_table,
+    save_table,
 )
-from anrs119.model.inference.statistics import (
-    PrintedStatistic,
-    base_values,
-    posterior_statistics,
-    printed_matrix,
-)
+from anrs119.model.inference.statistics import base_values
 from anrs119.paths import MODEL_DIR
 from anrs119.seeds import REFERENCE_SEED
 
@@ -107,29 +102,6 @@ def variant_base(variant: Variant, priors: Priors) -> dict[str, float]:
     return base
 
 
-@dataclass(frozen=True)
-class _Task:
-    base: dict[str, float]
-    priors: Priors
-    statistics: tuple[PrintedStatistic, ...]
-    seed: int
-    index: int
-    size: int
-
-
-def _run_chunk(task: _Task) -> tuple[np.ndarray, np.ndarray]:
-    """One seeded chunk, as :func:`anrs119.model.inference.reference._run_chunk` simulates it,
-    keeping every parameter of the variant's priors."""
-    from anrs119.parallel import single_threaded
-
-    single_threaded()
-    rng = np.random.default_rng([task.seed, task.index])
-    draws = task.priors.sample(rng, task.size)
-    summaries = simulate_draws(task.base, draws, task.size, _seed(task.seed, task.index))
-    params = np.column_stack([draws[n] for n in task.priors.names])
-    return params, printed_matrix(summaries, task.statistics)
-
-
 def _variant_key(variant: Variant, size: int, seed: int, chunk: int) -> str:
     h = hashlib.sha256(cache_key(size, seed, chunk).encode())
     h.update(repr((variant.name, sorted(variant.options.items()), variant.extra)).encode())
@@ -156,30 +128,13 @@ def variant_table(
         )
     if not available(variant):
         raise RuntimeError(f"the simulator has no option or parameter for {variant.name!r}")
-    path = (
-        cache_folder()
-        / f"extension-{variant.name}-{size}-{_variant_key(variant, size, seed, chunk)}.npz"
-    )
+    name = f"extension-{variant.name}-{size}-{_variant_key(variant, size, seed, chunk)}.npz"
+    path = cache_folder() / name
     if cache and path.exists():
-        with np.load(path) as f:
-            return ReferenceTable(
-                f["parameters"],
-                f["statistics"],
-                tuple(str(x) for x in f["names"]),
-                tuple(str(x) for x in f["statistic_ids"]),
-            )
+        return load_table(path)
     table = build_variant_table(variant, size, seed, chunk=chunk, progress=progress)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.npz")
-        np.savez(
-            partial,
-            parameters=table.parameters,
-            statistics=table.statistics,
-            names=np.array(table.names),
-            statistic_ids=np.array(table.statistic_ids),
-        )
-        partial.replace(path)
+        save_table(table, path)
     return table
 
 
@@ -191,21 +146,13 @@ def build_variant_table(
     chunk: int = CHUNK,
     progress: bool = True,
 ) -> ReferenceTable:
-    from anrs119.parallel import run_tasks
-
-    priors = variant_priors(variant)
-    stats_ = posterior_statistics()
-    base = variant_base(variant, priors)
-    tasks = [
-        _Task(base, priors, stats_, seed, i, min(chunk, size - start))
-        for i, start in enumerate(range(0, size, chunk))
-    ]
-    parts = run_tasks(
-        _run_chunk, tasks, desc=f"reference table ({variant.label})", progress=progress
-    )
-    return ReferenceTable(
-        np.concatenate([p for p, _ in parts]),
-        np.concatenate([s for _, s in parts]),
-        priors.names,
-        tuple(s.id for s in stats_),
+    """The variant's table, simulated as the book's (:func:`build_reference_table`)."""
+    return build_reference_table(
+        size,
+        seed,
+        chunk=chunk,
+        priors=variant_priors(variant),
+        options=variant.options,
+        progress=progress,
+        desc=f"reference table ({variant.label})",
     )
