@@ -254,3 +254,9 @@ def test_checks_table_has_every_claim_and_both_joint_rows_per_distribution(tmp_p
     path = write_checks(PredictiveSamples(samples, samples), tmp_path / "checks.csv")
     pd.testing.assert_frame_equal(load_checks(path), pd.read_csv(path))
     assert len(load_checks(path)) == len(table)
+
+
+def test_printed_p_keeps_going_past_a_missing_value():
+    shown = printed_p(np.array([np.nan, 0.0123, np.nan, 0.0004]))
+    assert np.isnan(shown[0]) and np.isnan(shown[2])
+    assert shown[1] == 0.01 and shown[3] == 0.0
