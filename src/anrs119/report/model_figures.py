@@ -50,7 +50,7 @@ def prior_posterior_figure(priors, sample: pd.DataFrame, moved: set[str]) -> Boo
     fig.legend(handles, labels, loc="outside upper center", ncols=2, fontsize="small")
     fig.alt_text = (
         f"{n} panels, one per free model parameter: the literature prior density as a line and "
-        "the ABC-SMC posterior as a weighted histogram; panels whose posterior median left the "
+        "the posterior as a weighted histogram; panels whose posterior median left the "
         "prior's central 50% are titled 'moved'."
     )
     return fig

@@ -22,9 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from anrs119 import ARMS
+from anrs119.extras import MissingExtraError
 from anrs119.model.reconstruction.settings import (
     EMBEDDED_ATTEMPTS,
     POOL_PER_ARM,
@@ -45,6 +45,11 @@ from anrs119.model.simulator.summaries import (
     truncate,
 )
 from anrs119.model.simulator.trials import Trials
+
+try:
+    from numba import njit
+except ModuleNotFoundError as missing:  # numba comes with the optional extra anrs119[model]
+    raise MissingExtraError.of(missing, __name__) from missing
 
 DEFERRAL_QUANTILES: dict[str, float] = {"q25": 0.25, "median": 0.5}
 """The quantile readings of the deferral the kernel can search for (the book's is DEFERRAL_READING;

@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numba import njit, prange
 from scipy import special, stats
 
+from anrs119.extras import MissingExtraError
 from anrs119.model.simulator.trials import Trials
+
+try:
+    from numba import njit, prange
+except ModuleNotFoundError as missing:  # numba comes with the optional extra anrs119[model]
+    raise MissingExtraError.of(missing, __name__) from missing
 
 PERCENT = 100.0
 
