@@ -425,7 +425,7 @@ def checks_table(checks: pd.DataFrame) -> BookTable:
     labels = _claim_labels()
     rows, flags = [], []
     for claim_id in dict.fromkeys(checks["id"]):
-        if claim_id == "joint":
+        if claim_id not in claims.index:  # the joint checks are not results
             continue
         row = {"Result": labels.get(claim_id, claim_id)}
         row["Published"] = claims.loc[claim_id, "reported_as"] if claim_id in claims.index else ""
@@ -438,7 +438,8 @@ def checks_table(checks: pd.DataFrame) -> BookTable:
             if t.empty:
                 continue
             t = t.iloc[0]
-            show = _p if claims.loc[claim_id, "statistic"] in ("p_value", "similar") else _g
+            # a "similar" statement's draws are differences between arms, in points
+            show = _p if claims.loc[claim_id, "statistic"] == "p_value" else _g
             interval = (
                 "" if pd.isna(t["median"]) else
                 f"{show(t['median'])} ({show(t['lower95'])} to {show(t['upper95'])})"
@@ -448,6 +449,8 @@ def checks_table(checks: pd.DataFrame) -> BookTable:
                 or claims.loc[claim_id, "statistic"] == "similar"
             )
             where = f"{t['percentile']:.0f}% meet it" if bound else percentile_text(t["percentile"])
+            if "mc_se" in t.index and pd.notna(t["mc_se"]):
+                where += f" (±{t['mc_se']:.1f})"
             row[f"{name}: median (95%)"] = interval
             row[f"{name}: percentile"] = where
             flag[f"{name}: median (95%)"] = False
