@@ -434,7 +434,8 @@ def checks_table(checks: pd.DataFrame) -> BookTable:
             if t.empty:
                 continue
             t = t.iloc[0]
-            show = _p if claims.loc[claim_id, "statistic"] in ("p_value", "similar") else _g
+            # a "similar" statement's draws are differences between arms, in points
+            show = _p if claims.loc[claim_id, "statistic"] == "p_value" else _g
             interval = (
                 "" if pd.isna(t["median"]) else
                 f"{show(t['median'])} ({show(t['lower95'])} to {show(t['upper95'])})"
