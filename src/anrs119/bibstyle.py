@@ -40,12 +40,13 @@ def names_et_al(children, context, role, **kwargs):
 
 
 class BookSorting(AuthorYearTitleSorting):
-    """Author, year, title; braces of corporate authors ({INSIGHT START Study Group}) do not
-    count, and an entry without authors sorts by its title."""
+    """Author (else editor), year, title; braces of corporate authors ({INSIGHT START Study
+    Group}) do not count, and an entry without authors or editors sorts by its title."""
 
     def sorting_key(self, entry):
-        if "author" in entry.persons:
-            key = self.persons_key(entry.persons["author"])
+        role = next((r for r in ("author", "editor") if r in entry.persons), None)
+        if role is not None:
+            key = self.persons_key(entry.persons[role])
         else:
             key = entry.fields.get("title", "").lower()
         return (_plain(key), entry.fields.get("year", ""), entry.fields.get("title", ""))

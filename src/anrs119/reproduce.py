@@ -119,14 +119,14 @@ READING_LABELS: dict[str, dict[str, str]] = {
 }
 
 DEFAULT_JUSTIFICATION: dict[str, str] = {
-    "proportion": "the forensic chapter finds crude proportions of two arm sizes that print the "
-    "percentages and the P value together; no Kaplan-Meier reading was needed",
+    "proportion": "crude proportions of two arm sizes print the percentages and the P value "
+    "together (the forensic analysis of the printed numbers); no Kaplan-Meier reading was needed",
     "change": "the abstract compares IL-2 with no treatment, and values after ART would show the "
     "drug's effect rather than IL-2's; chosen before the reconstruction, from the feasibility "
     "study",
-    "deferral": "64% of IL-2 patients of the subgroup are free of the end point at week 150, so "
-    "the median time to ART is not reached in that arm and a difference of medians cannot be "
-    "92 weeks",
+    "deferral": "most IL-2 patients of the subgroup are free of the end point at week 150 (the "
+    "published percentage), so the median time to ART is not reached in that arm and a "
+    "difference of medians cannot be the published deferral",
 }
 """Why the book's default reading is the default (shown beside the per-reading verdicts)."""
 
