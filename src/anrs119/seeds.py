@@ -48,3 +48,12 @@ first trial of IL-2 in HIV, Kovacs et al., N Engl J Med 1995;332)."""
 POSTERIOR_BOOTSTRAP_SEED: int = 2002_162
 """Poisson bootstrap of the reference table: Monte Carlo errors of the posterior quantiles
 (Beaumont, Zhang and Balding, Genetics 2002;162)."""
+
+SBC_SEED: int = 2018_1804
+"""Simulation-based calibration: the replicates drawn from the reference table and the posterior
+draws each rank is taken among (Talts et al. 2018, arXiv:1804.06788)."""
+
+CONFRONTATION_SEED: int = 2011_15112
+"""The confrontation with the subgroup result: posterior-predictive draws and trials of every
+posterior compared (the same random numbers for each: common random numbers), and the bootstrap
+of the left-out posteriors (Robert et al., PNAS 2011;108:15112, on ABC model choice)."""

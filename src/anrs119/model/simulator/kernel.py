@@ -66,11 +66,12 @@ KERNEL_PARAMETERS: tuple[str, ...] = (
     "cd4_threshold",
     "entry_window",
     "art_on_measured",
+    "il2_gain_vl",
 )
 """Columns of the per-replicate parameter matrix (then ``cutoff`` = calendar span + extension).
 The last ones are :data:`MODEL_OPTIONS`, which a parameter set may leave out."""
 
-MODEL_OPTIONS: dict[str, float] = {"art_on_measured": 0.0}
+MODEL_OPTIONS: dict[str, float] = {"art_on_measured": 0.0, "il2_gain_vl": 0.0}
 """Model extensions, each off (its default) unless a parameter set gives it a value.
 
 ``art_on_measured`` (0 or 1; per replicate if wanted): with 1, the ART-start hazard follows the
@@ -87,7 +88,13 @@ the default (0), nothing the analyses see determines ART start, and no analysis 
 data can remove the confounding; with 1 the start depends on observed values only (AIDS-defining
 events, which start ART at once, still follow the true count). With 1 the visit schedule becomes
 part of the ART process (decisions are taken at visits), an exception to the rule that visits
-change only what is observed."""
+change only what is observed.
+
+``il2_gain_vl`` (a log-scale slope, 0 = off; per replicate if wanted): an IL-2 patient's gain per
+cycle is multiplied by ``exp(il2_gain_vl x (true baseline log10 VL - vl_mean))``, so the IL-2
+effect varies with viral load while its median at the population's mean viral load stays
+``il2_gain_median``. Its prior (data/model/extension_priors.csv) and the reasons for it are in
+:mod:`anrs119.model.checks.extensions`; the book's model leaves it at 0."""
 
 (
     P_POP_MEDIAN,
@@ -130,6 +137,7 @@ change only what is observed."""
     P_THRESHOLD,
     P_ENTRY,
     P_ART_MEASURED,
+    P_IL2_GAIN_VL,
     P_CUTOFF,
 ) = range(len(KERNEL_PARAMETERS) + 1)
 N_PARAMS: int = len(KERNEL_PARAMETERS) + 1
@@ -572,6 +580,8 @@ def _patient(
         -(pr[P_SLOPE_MEAN] + pr[P_SLOPE_VL] * (v0 - VL_REFERENCE)) + pr[P_SLOPE_SD] * z4
     ) / WEEKS_PER_YEAR
     gain = pr[P_GAIN_MEDIAN] * math.exp(pr[P_GAIN_SDLOG] * z5) if il2 else 0.0
+    if il2 and pr[P_IL2_GAIN_VL] != 0.0:  # IL-2 effect varying with viral load (MODEL_OPTIONS)
+        gain *= math.exp(pr[P_IL2_GAIN_VL] * (v0 - pr[P_VL_MEAN]))
     drift = (pr[P_DRIFT_MEAN] + pr[P_DRIFT_SD] * z6) / WEEKS_PER_YEAR
     eff = pr[P_IL2_VL] if il2 else 0.0
     art_gain = pr[P_ART_GAIN] * math.exp(pr[P_ART_GAIN_SD] * z7)
