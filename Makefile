@@ -15,7 +15,7 @@ JB_FLAGS := --warningiserror --nitpick --keep-going
 EXECUTED := _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
 BUILD_LOG := _build/strict-build.log
 
-.PHONY: help install book test lint format lock data clean browser
+.PHONY: help install book test lint format lock data validate-methods clean browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -85,6 +85,9 @@ data: $(STAMP)  ## forensic tables, ABC posterior, checks, sensitivity, reconstr
 	$(BIN)/python -m anrs119 data
 	$(BIN)/python -m anrs119 ensemble
 	$(BIN)/python -m anrs119 operating
+
+validate-methods: $(STAMP)  ## run the book's methods where the truth is known (simulated trials)
+	$(BIN)/python -m anrs119 validate-estimands
 
 lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (exact pins with hashes)
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --extra dev \

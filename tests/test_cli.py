@@ -42,3 +42,20 @@ def test_bad_priors_file_gives_a_message_not_a_traceback(
     assert main(["priors"]) == 2
     err = capsys.readouterr().err
     assert "priors.csv" in err and "header" in err and "Traceback" not in err
+
+
+def test_validate_estimands_runs_the_validation_and_names_what_it_wrote(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    import anrs119.model.checks.estimands as est
+
+    calls = []
+
+    def fake(progress: bool) -> list:
+        calls.append(progress)
+        return [tmp_path / "estimands_validation.csv"]
+
+    monkeypatch.setattr(est, "run_validation", fake)
+    assert main(["validate-estimands", "--quiet"]) == 0
+    assert calls == [False]
+    assert "estimands_validation.csv" in capsys.readouterr().out

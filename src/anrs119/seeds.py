@@ -47,3 +47,14 @@ year and last page."""
 
 OPERATING_SEED: int = 2009_0706
 """Replicate trials of the operating-characteristics scenarios (power, type I error, coverage)."""
+
+ESTIMANDS_TRUTH_SEED: int = 2009_119
+"""The hypothetical estimands' known truth: the large cohorts simulated with ART made impossible,
+and the posterior draws at which the truth is also computed."""
+
+ESTIMANDS_TRIALS_SEED: int = 2009_096
+"""Trials simulated to validate the hypothetical estimands (the same patients under both models of
+ART start: common random numbers)."""
+
+ESTIMANDS_BOOTSTRAP_SEED: int = 2009_097
+"""Subject order and bootstrap resamples of those trials (one seed per trial derived from it)."""
