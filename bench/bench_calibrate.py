@@ -1,82 +1,51 @@
-"""Time the ABC-SMC calibration (main run plus the reduced second-seed run) on this machine.
+"""Time the calibration on this machine: the reference table of prior-predictive trials (built
+afresh, not read from the cache) and the posterior computed from it.
 
-Writes to a temporary folder, so the committed data/model/posterior.csv is untouched. Parallel
-ABC is not bitwise reproducible, so the result is compared with the committed sample only
-through its posterior medians. Then the cost of one particle, part by part (one process):
-the simulated trial (the model call pyabc makes), and the proposal draw and the two densities
-(transition, prior) pyabc evaluates for it. ``--particles-only`` stops there.
+Writes to a temporary folder and a temporary cache, so the committed files and the cached table
+are untouched; then checks that the posterior it computed is the committed one, byte for byte.
+``--size N`` times a smaller table (the throughput per trial is what matters); the comparison
+with the committed posterior is then skipped.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from anrs119.model.inference.abc import TrialModel, _abc_prior, _transition, run_calibration
-from anrs119.model.inference.priors import load_priors
-from anrs119.model.inference.sample import POSTERIOR_FILE, load_posterior, posterior_medians
-from anrs119.model.inference.statistics import base_values, statistics
-
-PARTICLES = 300
+from anrs119.model.inference.posterior import run_posterior, write_run
+from anrs119.model.inference.reference import CACHE_ENV, REFERENCE_SIZE, reference_table
+from anrs119.model.inference.sample import POSTERIOR_FILE
 
 BUDGET_SECONDS = 6 * 60.0
 """Share of the 10-minute `make data` budget given to the calibration."""
 
 
-def _ms_per_call(f, n: int = PARTICLES) -> float:
-    f()  # warm-up: numba compilation or cache load
-    start = time.perf_counter()
-    for _ in range(n):
-        f()
-    return (time.perf_counter() - start) / n * 1e3
-
-
-def particle_costs() -> None:
-    """Milliseconds per particle for each part pyabc runs, in one process."""
-    priors = load_priors()
-    model = TrialModel(base_values(priors), priors, statistics())
-    prior = _abc_prior(priors)
-    np.random.seed(1)  # noqa: NPY002 (pyabc draws through numpy's global state)
-    population = pd.DataFrame([prior.rvs() for _ in range(PARTICLES)])
-    transition = _transition(priors, 1.0)
-    transition.fit(population, np.full(PARTICLES, 1.0 / PARTICLES))
-    x = transition.rvs_single()
-    parts = {
-        "simulated trial (model)": lambda: model(x),
-        "proposal draw": transition.rvs_single,
-        "proposal density": lambda: transition.pdf(x),
-        "prior density": lambda: prior.pdf(x),
-    }
-    for name, f in parts.items():
-        print(f"  {name:24s} {_ms_per_call(f):7.2f} ms per particle")
-
-
 def main() -> None:
-    if "--particles-only" in sys.argv[1:]:
-        particle_costs()
-        return
-    # The particle costs run the parallel kernel in this process, after which pyabc's forked
-    # workers would die (GNU OpenMP refuses a fork): they come after the calibration.
-    with tempfile.TemporaryDirectory() as folder:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=REFERENCE_SIZE)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+        os.environ[CACHE_ENV] = cache
         start = time.perf_counter()
-        run_calibration(folder=Path(folder), progress=True)
-        seconds = time.perf_counter() - start
-        diag = pd.read_csv(Path(folder) / "abc_diagnostics.csv")
-        new = posterior_medians(load_posterior(Path(folder) / "posterior.csv"))
-    old = posterior_medians(load_posterior(POSTERIOR_FILE))
-    verdict = "within" if seconds <= BUDGET_SECONDS else "OVER"
-    print(
-        f"calibration: {int(diag['simulations'].sum()):,} simulated trials in {seconds:.1f} s "
-        f"({verdict} the {BUDGET_SECONDS:.0f} s budget)"
-    )
-    for name, value in new.items():
-        print(f"  {name:18s} posterior median {value:10.4g} (committed {old[name]:10.4g})")
-    particle_costs()
+        table = reference_table(args.size)
+        built = time.perf_counter() - start
+        start = time.perf_counter()
+        run = run_posterior(table)
+        fitted = time.perf_counter() - start
+        paths = write_run(run, Path(out))
+        same = paths[0].read_bytes() == POSTERIOR_FILE.read_bytes()
+    total = built + fitted
+    print(f"load average (1 min) at the start: {load:.1f}; {os.cpu_count()} cores")
+    print(f"reference table: {args.size:,} trials in {built:.1f} s ({args.size / built:,.0f}/s)")
+    print(f"posterior (ladder, bootstrap, halves): {fitted:.1f} s; ESS {run.chosen.ess:,.0f}")
+    if args.size == REFERENCE_SIZE:
+        print(f"posterior.csv equal to the committed one: {'yes' if same else 'NO'}")
+    verdict = "within" if total <= BUDGET_SECONDS else "OVER"
+    print(f"calibration: {total:.1f} s ({verdict} the {BUDGET_SECONDS:.0f} s budget)")
 
 
 if __name__ == "__main__":

@@ -85,3 +85,17 @@ def add_aids_events(dataset: Dataset, arm: str, k: int, week: float) -> Dataset:
     ].index[:k]
     adtte.loc[rows, ["CNSR", "AVAL", "EVNTDESC"]] = [0, week / 2, AIDS_EVENT]
     return with_tables(dataset, adtte=adtte)
+
+
+def keep_patients(dataset: Dataset, sizes: dict[str, int]) -> Dataset:
+    """Only the first ``sizes[arm]`` patients of each arm (USUBJID order), in every table."""
+    adsl = dataset.adsl.sort_values("USUBJID")
+    keep = pd.concat([adsl[adsl["ARM"] == arm].head(n) for arm, n in sizes.items()])
+    ids = set(keep["USUBJID"])
+    return with_tables(
+        dataset,
+        adsl=dataset.adsl[dataset.adsl["USUBJID"].isin(ids)],
+        adlb=dataset.adlb[dataset.adlb["USUBJID"].isin(ids)],
+        adtte=dataset.adtte[dataset.adtte["USUBJID"].isin(ids)],
+        adae=dataset.adae[dataset.adae["USUBJID"].isin(ids)],
+    )

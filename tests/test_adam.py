@@ -195,6 +195,20 @@ def test_duplicate_visit_in_adlb(folder: Path) -> None:
     assert_located(err, "adlb.csv", "USUBJID, PARAMCD, AVISITN", len(df) + 2, rule)
 
 
+def test_duplicate_key_is_found_on_parsed_values(folder: Path) -> None:
+    """A visit written "24" and again "24.0" is one visit: the key is compared after parsing."""
+    df = read_raw(folder, "adlb")
+    again = df.iloc[[3]].copy()
+    again["AVISITN"] = f"{again['AVISITN'].iloc[0]}.0"
+    assert again["AVISITN"].iloc[0] != df["AVISITN"].iloc[3]  # different text
+    pd.concat([df, again]).to_csv(folder / "adlb.csv", index=False)
+    rule = "one row per USUBJID, PARAMCD, AVISITN"
+    p = assert_located(
+        problems_of(folder), "adlb.csv", "USUBJID, PARAMCD, AVISITN", len(df) + 2, rule
+    )
+    assert "first at row 5" in p.got
+
+
 def test_duplicate_end_point_in_adtte(folder: Path) -> None:
     df = read_raw(folder, "adtte")
     pd.concat([df, df.iloc[[1]]]).to_csv(folder / "adtte.csv", index=False)
@@ -420,3 +434,18 @@ def test_write_tables_refuses_invalid_data(tmp_path: Path, tables: dict[str, pd.
     with pytest.raises(DataValidationError, match="AETOXGR"):
         adam.write_tables(tables, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_duplicate_keys_on_parsed_values_by_hand() -> None:
+    """The key helper alone: rows 2 and 3 repeat rows 0 and 1 once parsed; row 4 is unusable."""
+    from anrs119.adam_keys import duplicate_keys, usable_rows
+
+    ids = ["A", "A", "A", "A", "A"]
+    visits = [96, 48, 96, 48, 96]  # "96" and "96.0" both parse to 96
+    usable = usable_rows([np.array([1, 1, 1, 1, 1]), np.array([1, 1, 1, 1, 0])], 5)
+    assert usable.tolist() == [True, True, True, True, False]
+    assert duplicate_keys([ids, visits], usable) == [(2, 0), (3, 1)]
+    assert duplicate_keys([ids, [1, 2, 3, 4, 5]], usable) == []
+    assert usable_rows([], 3).tolist() == [True, True, True]
+    # a row is usable only if every key column parsed, the first as much as the last
+    assert usable_rows([np.array([0, 1]), np.array([1, 1])], 2).tolist() == [False, True]

@@ -240,3 +240,35 @@ def test_km_reachability_by_hand_and_against_grim():
         assert without_censoring.tolist() == (low <= high).tolist()
     with pytest.raises(ValueError, match="censored"):
         forensic.km_percent_reachable(10, ReportedPercent(35.0), censored=3)
+
+
+def test_feasible_allocations_list_the_referees_tables_and_mark_the_embedded_one():
+    """Every listed table prints both percentages and the P (checked by scipy), the referee's
+    62/68 (chi-square), 69/61 and 71/59 (Fisher) are among them, and exactly one, the committed
+    allocation, is marked as the embedded data's."""
+    table = forensic.feasible_allocations()
+    shown = {(r.n_il2, r.n_control, r.k_il2, r.k_control): r.test for r in table.itertuples()}
+    assert shown[(62, 68, 22, 40)] == "pearson"
+    assert shown[(69, 61, 24, 36)] == "fisher" and shown[(71, 59, 25, 35)] == "fisher"
+    pct_il2, pct_control = (
+        float(claim_value(c)) for c in ("primary_w96_il2", "primary_w96_control")
+    )
+    p_claim = claim("primary_w96_p")
+    for r in table.itertuples():
+        assert round(100 * r.k_il2 / r.n_il2) == pct_il2
+        assert round(100 * r.k_control / r.n_control) == pct_control
+        observed = [[r.k_il2, r.n_il2 - r.k_il2], [r.k_control, r.n_control - r.k_control]]
+        p = (
+            stats.fisher_exact(observed).pvalue
+            if r.test == "fisher"
+            else stats.chi2_contingency(observed, correction=r.test == "yates")[1]
+        )
+        assert math.floor(1000 * p + 0.5) / 1000 == float(p_claim["value"])
+        assert r.ci_low < r.difference < r.ci_high
+    embedded = table[table["embedded"]]
+    allocation = forensic.read_allocation()
+    assert len(embedded) == 1
+    assert int(embedded["n_il2"].iloc[0]) == allocation["n_by_arm"][ARMS[0]]
+    assert int(embedded["k_control"].iloc[0]) == allocation["events_w96_by_arm"][ARMS[1]]
+    low, high = forensic.simple_randomization_range(int(claim_value("n_randomized")))
+    assert table["n_il2"].between(low, high).all()

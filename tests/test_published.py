@@ -151,6 +151,9 @@ def line_of(claim_id: str) -> int:
         ("primary_w96_il2", "arm", "Placebo", "arm in"),
         ("primary_w96_il2", "tolerance", "one_patient_p", "takes a tolerance in"),
         ("primary_w96_il2", "tolerance", "abs:5", "tolerance parses"),
+        # a result claim without a tolerance rule is refused, on its own line
+        ("primary_w96_il2", "tolerance", "none", "takes a tolerance in"),
+        ("cd4_change_w96_p", "tolerance", "", "tolerance"),
         ("n_randomized", "tolerance", "one_patient", "takes a tolerance in"),
         ("primary_w96_il2", "decimals", "2", "decimals match"),
         ("primary_w96_il2", "id", "Primary W96", "snake_case"),

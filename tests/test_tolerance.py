@@ -29,7 +29,7 @@ from anrs119.tolerance import (
     logrank_p,
     median_reach,
     rank_sum_p_reach,
-    rounding_interval,
+    recording_step,
 )
 
 values = st.lists(st.integers(-50, 50), min_size=3, max_size=9)
@@ -41,22 +41,50 @@ def test_count_reach_is_one_patient_either_way_within_the_arm() -> None:
     assert count_reach(10, 10) == (90.0, 100.0)
 
 
-@settings(max_examples=80, deadline=None)
-@given(values)
-def test_median_reach_equals_brute_force_over_every_move(xs: list[int]) -> None:
-    x = np.array(xs, dtype=float)
-    places = np.concatenate([x, x - 0.5, x + 0.5, [x.min() - 10, x.max() + 10]])
-    medians = []
+def _brute_medians(x: np.ndarray, places: np.ndarray) -> set[float]:
+    medians = set()
     for i in range(x.size):
         for new in places:
             moved = x.copy()
             moved[i] = new
-            medians.append(float(np.median(moved)))
-    assert median_reach(x) == pytest.approx((min(medians), max(medians)))
+            medians.add(round(float(np.median(moved)), 9))
+    return medians
+
+
+@settings(max_examples=80, deadline=None)
+@given(values, st.sampled_from([1.0, 0.5, 2.0]))
+def test_median_reach_lists_every_median_of_every_move_on_the_grid(xs: list[int], step: float):
+    """Brute force: every value moved to every grid point from below the lowest to above the
+    highest; the listed medians are exactly the medians this gives."""
+    x = np.array(xs, dtype=float) * step
+    places = np.arange(x.min() - 3 * step, x.max() + 4 * step, step)
+    listed, ranges = median_reach(x, step)
+    assert ranges == ()
+    assert set(listed) == _brute_medians(x, places)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values)
+def test_median_reach_without_a_grid_is_the_ranges_between_neighbours(xs: list[int]) -> None:
+    x = np.array(xs, dtype=float)
+    fine = np.arange(x.min() - 2, x.max() + 2, 0.125)
+    medians = _brute_medians(x, fine)
+    listed, ranges = median_reach(x, None)
+    assert listed == ()
+    assert min(lo for lo, _ in ranges) == pytest.approx(min(medians))
+    assert max(hi for _, hi in ranges) == pytest.approx(max(medians))
+    assert all(any(lo - 1e-9 <= m <= hi + 1e-9 for lo, hi in ranges) for m in medians)
 
 
 def test_median_of_one_or_two_values_can_move_anywhere() -> None:
-    assert median_reach(np.array([1.0, 2.0])) == (-math.inf, math.inf)
+    assert median_reach(np.array([1.0, 2.0]), 1.0) == ((), ((-math.inf, math.inf),))
+
+
+def test_recording_step_is_the_data_grid() -> None:
+    assert recording_step(np.array([443.0, -64.0, 0.0])) == 1.0
+    assert recording_step(np.array([0.02, -0.53, 4.45])) == pytest.approx(0.01)
+    assert recording_step(np.array([0.5, 1.0])) == pytest.approx(0.1)
+    assert recording_step(np.array([1 / 3, 0.5])) is None
 
 
 @settings(max_examples=15, deadline=None)
@@ -77,6 +105,26 @@ def test_rank_sum_reach_is_every_single_move_recomputed_by_scipy(xs: list[int], 
     assert reach.min() == pytest.approx(min(brute), abs=1e-12)
     assert reach.max() == pytest.approx(max(brute), abs=1e-12)
     assert np.all(np.isin(np.round(reach, 12), np.round(brute, 12)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(values, values)
+def test_rank_sum_reach_on_a_grid_is_every_move_to_a_grid_point(xs: list[int], ys: list[int]):
+    """On the integer grid a value cannot sit between two neighbouring integers: the listed P
+    values are exactly those of every move to every integer (scipy recomputes each)."""
+    x, y = np.array(xs, float), np.array(ys, float)
+    reach = set(np.round(rank_sum_p_reach(x, y, step=1.0), 12))
+    pooled = np.concatenate([x, y])
+    places = np.arange(pooled.min() - 2, pooled.max() + 3)
+    brute = {round(float(stats.mannwhitneyu(x, y, method="asymptotic").pvalue), 12)}
+    for sample, first in ((x, True), (y, False)):
+        for i in range(sample.size):
+            for new in places:
+                moved = sample.copy()
+                moved[i] = new
+                a, b = (moved, y) if first else (x, moved)
+                brute.add(round(float(stats.mannwhitneyu(a, b, method="asymptotic").pvalue), 12))
+    assert reach == brute
 
 
 def _random_tte(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -117,12 +165,19 @@ def test_event_flips_change_exactly_one_patient() -> None:
     assert flips[3][1].tolist() == [1, 0, 1, 1]
 
 
-def test_reach_of_a_count_is_discrete_and_of_a_median_continuous() -> None:
-    count = Reach("c", "one_patient", count_reach(22, 66), False, "")
-    assert count.reaches(*rounding_interval(35, 0))  # 23/66 = 34.8% prints as 35%
-    assert not count.reaches(*rounding_interval(36, 0))
-    median = Reach("m", "neighbouring_order_statistics", (49.0, 52.0, 52.0), True, "")
-    assert median.reaches(*rounding_interval(51, 0)) and not median.reaches(52.5, 53.5)
+def test_close_needs_a_listed_value_printed_as_published() -> None:
+    claims = load_claims()
+    count = Reach("c", "one_patient", count_reach(22, 66), "")
+    claim = claims.loc["primary_w96_il2"].copy()
+    assert count.prints(claim)  # 23/66 = 34.8% prints as 35%
+    claim["value"] = 36.0
+    assert not count.prints(claim)
+    median = Reach("m", "neighbouring_order_statistics", (49.0, 50.0, 52.0), "")
+    cd4 = claims.loc["cd4_change_w96_il2"]  # +51: 50.5 would print, but no listed value does
+    assert not median.prints(cd4)
+    assert Reach("m", "x", (50.5,), "").prints(cd4)
+    assert Reach("m", "x", (), "", ((50.0, 50.4),)).prints(cd4) is False
+    assert Reach("m", "x", (), "", ((50.0, 50.5),)).prints(cd4)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +195,7 @@ def test_every_numeric_claim_has_a_reach_holding_its_own_reproduction(embedded) 
         value = reproduced[claim_id].value
         assert one.rule in RULES
         if math.isfinite(value):
-            assert value in one.values or one.low <= value <= one.high, claim_id
+            assert any(math.isclose(v, value, abs_tol=1e-9) for v in one.values), claim_id
 
 
 def test_array_helpers_agree_with_the_reproduction_on_the_embedded_subgroup(embedded) -> None:
@@ -182,3 +237,19 @@ def test_reach_follows_the_dataset_not_a_typed_amount() -> None:
     wide = ToleranceCalculator(Reproducer(half)).primary_proportion("primary_w96_il2", ARMS[0])
     narrow = ToleranceCalculator(Reproducer(full)).primary_proportion("primary_w96_il2", ARMS[0])
     assert (wide.high - wide.low) > (narrow.high - narrow.low)
+
+
+def test_exactness_is_true_on_the_embedded_trial_and_false_where_one_patient_changed():
+    from anrs119.tolerance import exactness
+    from tests import mutations
+
+    dataset = load_dataset()
+    assert all(exactness(Reproducer(dataset)).values())
+    week = float(results().at["primary_w96_il2", "timepoint_weeks"])
+    k = int(Reproducer(dataset).primary[0].table.set_index("group").at[ARMS[0], "events"])
+    changed = mutations.set_event_count(dataset, "PRIMARY", ARMS[0], week, k + 3)
+    verdicts = exactness(Reproducer(changed))
+    assert not verdicts["primary_w96_il2"] and verdicts["primary_w96_control"]
+    harmed = mutations.add_aids_events(dataset, ARMS[0], 20, week)
+    verdicts = exactness(Reproducer(harmed))
+    assert not verdicts["safety_aids_similar"] and verdicts["safety_death_similar"]

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from anrs119 import ARM_CODES, ARMS
+from anrs119.adam_keys import duplicate_keys, usable_rows
 
 Kind = Literal["text", "integer", "number"]
 
@@ -1194,31 +1195,23 @@ class _Checker:
 
     def key_ok(self) -> np.ndarray:
         """Rows whose key columns all parsed and are not empty."""
-        ok = np.ones(len(self.df), bool)
-        for name in self.table.key:
-            if name not in self.cols:
-                return np.zeros(len(self.df), bool)
-            ok &= self.cols[name].ok
-        return ok
+        if any(name not in self.cols for name in self.table.key):
+            return np.zeros(len(self.df), bool)
+        return usable_rows([self.cols[name].ok for name in self.table.key], len(self.df))
 
     def _check_unique(self) -> None:
-        if not self.table.key:
+        usable = self.key_ok()
+        if not self.table.key or not usable.any():  # no key, or a key column missing
             return
-        ok = self.key_ok()
-        first: dict[tuple[object, ...], int] = {}
-        for i in np.flatnonzero(ok):
-            key = tuple(self.cols[k].values[i] for k in self.table.key)
-            if key in first:
-                j = first[key]
-                shown = ", ".join(_show(self.raw[k][i]) for k in self.table.key)
-                self.add(
-                    ", ".join(self.table.key),
-                    int(i),
-                    unique_rule(self.table),
-                    f"{shown} again (first at row {int(self.rows[j])})",
-                )
-            else:
-                first[key] = int(i)
+        columns = [self.cols[k].values for k in self.table.key]
+        for i, j in duplicate_keys(columns, usable):
+            shown = ", ".join(_show(self.raw[k][i]) for k in self.table.key)
+            self.add(
+                ", ".join(self.table.key),
+                i,
+                unique_rule(self.table),
+                f"{shown} again (first at row {int(self.rows[j])})",
+            )
 
 
 def _check_armcd(adsl: _Checker) -> None:

@@ -114,12 +114,32 @@ def _scorecard(args: argparse.Namespace) -> int:
     return scorecard_main()
 
 
+def _pdf(args: argparse.Namespace) -> int:
+    from anrs119.pdf import PdfError, build_pdf
+
+    try:
+        path = build_pdf(output=Path(args.path_output) if args.path_output else None)
+    except PdfError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _notebooks_branch(args: argparse.Namespace) -> int:
+    from anrs119.distribution import write_notebooks_branch
+
+    for path in write_notebooks_branch(Path(args.site), Path(args.target)):
+        print(f"wrote {path}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "claims": ("print the published claims registry (validated)", _claims),
     "forensic": ("re-derive the arm sizes and counts -> data/forensic/allocation.json", _forensic),
     "priors": ("validate data/model/priors.csv and refill its quantile columns", _priors),
     "calibrate": (
-        "ABC-SMC posterior of the model given the claims -> data/model/posterior.csv",
+        "reference table (cached) and the posterior given the claims -> data/model/posterior*",
         _calibrate,
     ),
     "data": (
@@ -145,6 +165,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     ),
     "cache-guard": ("empty the build caches if src/ or data/ changed", _cache_guard),
     "compile": ("compile the numba kernels once into numba's on-disk cache", _compile),
+    "pdf": ("print the built book to _build/pdf/anrs119-book.pdf (build the site first)", _pdf),
+    "notebooks-branch": (
+        "the executed notebooks and a Binder set-up, from the built site, for the notebooks branch",
+        _notebooks_branch,
+    ),
 }
 
 
@@ -168,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")
         elif name == "cache-guard":
             command.add_argument("--build-dir", default="_build", help="the book's build folder")
+        elif name == "pdf":
+            command.add_argument(
+                "--path-output", default=None, help="jupyter-book's --path-output of the site build"
+            )
+        elif name == "notebooks-branch":
+            command.add_argument("site", help="the built site (_build/html)")
+            command.add_argument("target", help="an empty folder to fill")
     return parser
 
 
@@ -181,7 +213,21 @@ def _input_errors() -> tuple[type[Exception], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from anrs119.extras import extra_of, missing_extra_message
+
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ModuleNotFoundError as exc:  # an optional extra (e.g. the model's numba) is missing
+        if exc.name is None or extra_of(exc.name) is None:
+            raise
+        print(
+            f"error: {missing_extra_message(exc.name, f'anrs119 {args.command}')}", file=sys.stderr
+        )
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command not in ("calibrate", "data", "priors", "validate-estimands"):
         return int(args.handler(args))
     errors = _input_errors()

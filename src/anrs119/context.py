@@ -78,9 +78,11 @@ CD4_MEASURES: frozenset[str] = frozenset(
     {"mean_difference", "mean_change", "median_change", "auc_change", "median_level"}
 )
 MEASURES: frozenset[str] = RATIO_MEASURES | CD4_MEASURES | {"probability", "proportion"}
-VERIFICATIONS: frozenset[str] = frozenset({"primary", "secondary", "copy"})
+VERIFICATIONS: frozenset[str] = frozenset({"primary", "unverified"})
 """primary: read in the paper's own text (publisher, PMC, PubMed, a repository copy of the paper);
-secondary: a named summary of the paper; copy: a third-party, reworded copy of the abstract."""
+unverified: the value the cited paper reports, which could not be read at its source here (the row
+has no quote, its ``source`` is the paper itself, and its ``note`` says where the value was seen
+and what to check). Summaries and reworded copies are never a source."""
 P_BOUNDS: frozenset[str] = frozenset({"=", "<"})
 DESIGN_NUMBERS: tuple[str, ...] = ("n_randomized", "n_il2", "n_control")
 RESULT_NUMBERS: tuple[str, ...] = (
@@ -222,6 +224,8 @@ def _check_quotes(row: pd.Series, nums: dict[str, float], fail) -> None:
     for field in DESIGN_NUMBERS + RESULT_NUMBERS:
         if math.isnan(nums[field]) or field in derived:
             continue
+        if field in RESULT_NUMBERS and row["verification"] == "unverified":
+            continue  # no sentence was read: the row says so instead
         quote_field = "design_quote" if field in DESIGN_NUMBERS else "quote"
         if not _printed(nums[field], str(row[quote_field])):
             fail(field, f"{quote_field} contains {field} ({nums[field]:g})")
@@ -235,7 +239,12 @@ def _check_trial_row(row: pd.Series) -> list[Problem]:
         problems.append(Problem(field, rule, repr(row.get(field))))
 
     required = ("trial", "acronym", "citation", "endpoint", "quote", "design_quote", "timepoint")
+    unverified = row["verification"] == "unverified"
     for field in required:
+        if field == "quote" and unverified:
+            if str(row[field]).strip():
+                fail(field, "an unverified value has no quote (none was read at its source)")
+            continue
         if not str(row[field]).strip():
             fail(field, f"{field} is not empty")
     for field, pattern in _FORMATS.items():
@@ -251,7 +260,7 @@ def _check_trial_row(row: pd.Series) -> list[Problem]:
     ):
         if row[field] not in allowed:
             fail(field, f"{field} in {sorted(allowed)}")
-    if row["verification"] != "primary" and not str(row["note"]).strip():
+    if unverified and not str(row["note"]).strip():
         fail("note", "a fact not read in the paper's own text says so in note")
     year = str(row["year"])
     if not (year.isdigit() and YEAR_RANGE[0] <= int(year) <= YEAR_RANGE[1]):

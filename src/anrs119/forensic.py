@@ -653,6 +653,63 @@ def choose_allocation(check: ClaimCheck | None = None) -> Allocation:
     )
 
 
+def feasible_allocations(
+    check: ClaimCheck | None = None, n_range: tuple[int, int] | None = None
+) -> pd.DataFrame:
+    """Every allocation the abstract allows within the range of simple 1:1 randomization, and
+    what each implies for the published numbers.
+
+    One row per table of :func:`ranked_candidates` (arm sizes and week-96 event counts whose
+    percentages print as published and whose P prints as published with a plausible 2009 test),
+    most balanced first: the true percentages, the test and its P, the difference between arms
+    with its 95% Newcombe interval, how many pairs of low-viral-load subgroup sizes then allow
+    the subgroup's printed percentages, and whether the embedded data are built on it (they fix
+    one allocation; another needs its own reconstruction).
+    """
+    from anrs119.analysis.similarity import compare_counts
+
+    check = check or primary_check()
+    n_total = int((check.tables["n_il2"] + check.tables["n_control"]).iloc[0])
+    n_range = n_range or simple_randomization_range(n_total)
+    ranked = ranked_candidates(check)
+    ranked = ranked[ranked["n_il2"].between(*n_range)].reset_index(drop=True)
+    embedded = read_allocation() if ALLOCATION_FILE.exists() else None
+    rows = []
+    for t in ranked.itertuples(index=False):
+        rule = compare_counts(t.k_il2, t.n_il2, t.k_control, t.n_control)
+        sub = lowvl_check((t.n_il2, t.n_control)).by_split()
+        feasible = sub[sub["tables"] > 0]
+        is_embedded = embedded is not None and (
+            (embedded["n_by_arm"][ARMS[0]], embedded["n_by_arm"][ARMS[1]]) == (t.n_il2, t.n_control)
+            and (embedded["events_w96_by_arm"][ARMS[0]], embedded["events_w96_by_arm"][ARMS[1]])
+            == (t.k_il2, t.k_control)
+        )
+        rows.append(
+            {
+                "n_il2": int(t.n_il2),
+                "n_control": int(t.n_control),
+                "k_il2": int(t.k_il2),
+                "k_control": int(t.k_control),
+                "pct_il2": 100 * t.k_il2 / t.n_il2,
+                "pct_control": 100 * t.k_control / t.n_control,
+                "test": str(t.test),
+                "tests": str(t.tests),
+                "p": float(t.p),
+                "difference": 100 * rule.difference,
+                "ci_low": 100 * rule.ci_low,
+                "ci_high": 100 * rule.ci_high,
+                "randomization_probability": float(
+                    randomization_probability(np.array([t.n_il2]), n_total)[0]
+                ),
+                "subgroup_sizes": len(feasible),
+                "subgroup_min_il2": int(feasible["n_il2"].min()) if len(feasible) else 0,
+                "subgroup_min_control": int(feasible["n_control"].min()) if len(feasible) else 0,
+                "embedded": bool(is_embedded),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def write_allocation(path: Path = ALLOCATION_FILE) -> Path:
     """Write the chosen allocation as JSON (byte-identical on every run) and return the path."""
     path = Path(path)

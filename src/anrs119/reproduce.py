@@ -12,15 +12,18 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from anrs119 import ARMS
+from anrs119.analysis.competing import READING_LABELS as COMPETING_READING_LABELS
 from anrs119.analysis.competing import (
     CumulativeIncidenceResult,
     DeferralReading,
     art_competing_data,
     cumulative_incidence,
     deferral_readings,
+    reading_values,
 )
 from anrs119.analysis.endpoints import (
     ProportionsResult,
@@ -37,7 +40,13 @@ from anrs119.analysis.hypothetical import (
 )
 from anrs119.analysis.longitudinal import ChangeResult, Reading, change_from_baseline
 from anrs119.analysis.multiplicity import holm_sensitivity, reported_tests
-from anrs119.analysis.safety import PatientCountResult, patients_with_ae, patients_with_tte_event
+from anrs119.analysis.safety import (
+    PatientCountResult,
+    compare_incidence,
+    patients_with_ae,
+    patients_with_tte_event,
+)
+from anrs119.analysis.similarity import CAVEAT_TEXT, RULE_TEXT
 from anrs119.analysis.subgroups import InteractionResult, cox_interaction, prespecified_cut_points
 from anrs119.analysis.survival import (
     KaplanMeierResult,
@@ -71,6 +80,71 @@ by the calendar for late entrants), compared by the log-rank test."""
 DEFERRAL_QUANTILE = 0.25
 """The 92-week deferral as a difference in the 25th percentile of time to ART: with 64% of IL-2
 patients free of the end point at week 150 the median is not reached (see the subgroup chapter)."""
+
+KM_QUANTILE_READINGS: dict[str, float] = {"km_q25": 0.25, "km_median": 0.5}
+"""Deferral readings that are Kaplan-Meier quantiles of the ADTTE time to ART."""
+
+DEFERRAL_READING = "km_q25"
+"""The deferral reading above by its key among the subgroup chapter's readings
+(:data:`anrs119.analysis.competing.READING_LABELS`)."""
+
+READING_CHOICES: dict[str, tuple[str, ...]] = {
+    "proportion": ("crude", "km"),
+    "change": ("observed", "off_art", "last_before_art"),
+    "deferral": ("km_q25", "km_median", "km_rmst", "aj_q25", "aj_median", "aj_rmtl"),
+}
+"""The plausible readings of what the abstract leaves open, by what they read: the week-96
+percentages (crude proportions with the forensic test, or Kaplan-Meier estimates with a log-rank
+test through week 96), the marker changes (how ART is handled) and the deferral (which summary
+of time to ART)."""
+
+READING_LABELS: dict[str, dict[str, str]] = {
+    "proportion": {
+        "crude": "crude proportions of the randomized, the forensic test",
+        "km": "Kaplan-Meier estimates at week 96, log-rank test through week 96",
+    },
+    "change": {
+        "observed": "all week-96 values, on ART or not (treatment policy)",
+        "off_art": "patients still off ART at week 96 (values after ART dropped)",
+        "last_before_art": "last value before ART stands for week 96",
+    },
+    "deferral": dict(COMPETING_READING_LABELS),
+}
+
+DEFAULT_JUSTIFICATION: dict[str, str] = {
+    "proportion": "the forensic chapter finds crude proportions of two arm sizes that print the "
+    "percentages and the P value together; no Kaplan-Meier reading was needed",
+    "change": "the abstract compares IL-2 with no treatment, and values after ART would show the "
+    "drug's effect rather than IL-2's; chosen before the reconstruction, from the feasibility "
+    "study",
+    "deferral": "64% of IL-2 patients of the subgroup are free of the end point at week 150, so "
+    "the median time to ART is not reached in that arm and a difference of medians cannot be "
+    "92 weeks",
+}
+"""Why the book's default reading is the default (shown beside the per-reading verdicts)."""
+
+
+@dataclass(frozen=True)
+class Readings:
+    """One reading of each thing the abstract leaves open (the book's defaults unless named)."""
+
+    proportion: str = PRIMARY_PROPORTION
+    change: Reading = CHANGE_READING
+    deferral: str = DEFERRAL_READING
+
+    def __post_init__(self) -> None:
+        for dimension, choices in READING_CHOICES.items():
+            if getattr(self, dimension) not in choices:
+                raise ValueError(
+                    f"reading {dimension}={getattr(self, dimension)!r}: rule: one of {choices}"
+                )
+
+    @property
+    def is_default(self) -> bool:
+        return self == DEFAULT_READINGS
+
+
+DEFAULT_READINGS = Readings()
 
 SAFETY_WEEK = 96
 """Safety events counted through the primary analysis period."""
@@ -217,21 +291,40 @@ def grade34_events(dataset: Dataset, week: int) -> PatientCountResult:
 class Reproducer:
     """Computes every result claim from one dataset; each analysis runs once and is kept."""
 
-    def __init__(self, dataset: Dataset, design: TrialDesign | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        design: TrialDesign | None = None,
+        readings: Readings = DEFAULT_READINGS,
+    ) -> None:
         self.dataset = dataset
         self.design = trial_design() if design is None else design
+        self.readings = readings
 
     @cached_property
     def primary(self) -> tuple[ProportionsResult, TwoByTwoResult]:
         return primary_week96(self.dataset, self.design)
 
     @cached_property
+    def primary_logrank(self) -> LogRankResult:
+        """Log-rank test of the composite through the primary week (the Kaplan-Meier reading)."""
+        adtte = follow_up_through(self.dataset.adtte, self.design.primary_week)
+        return logrank(
+            self.dataset.adsl,
+            adtte,
+            "PRIMARY",
+            intercurrent="composite: starting ART, an AIDS-defining event and death are events",
+        )
+
+    @cached_property
     def cd4(self) -> ChangeResult:
-        return marker_change(self.dataset, "CD4", self.design.primary_week, CHANGE_READING)
+        week = self.design.primary_week
+        return marker_change(self.dataset, "CD4", week, self.readings.change)
 
     @cached_property
     def vl(self) -> ChangeResult:
-        return marker_change(self.dataset, "VLLOG", self.design.primary_week, CHANGE_READING)
+        week = self.design.primary_week
+        return marker_change(self.dataset, "VLLOG", week, self.readings.change)
 
     @cached_property
     def subgroup(self) -> SubgroupResult:
@@ -256,6 +349,30 @@ class Reproducer:
         km = self.subgroup.km_art
         by_arm = {arm: km.quantile(arm, quantile)[0] for arm in ARMS}
         return by_arm[ARMS[0]] - by_arm[ARMS[1]], by_arm
+
+    def deferral_reading(self) -> tuple[float, dict[str, float]]:
+        """IL-2 minus Control under the deferral reading in use: a Kaplan-Meier quantile of the
+        subgroup's ADTTE time to ART (as :meth:`deferral`), or another summary of the competing
+        risks data (not reached: inf, and inf minus inf is NaN)."""
+        key = self.readings.deferral
+        if key in KM_QUANTILE_READINGS:
+            return self.deferral(KM_QUANTILE_READINGS[key])
+        values = reading_values(self.art_competing_arms, self.design.subgroup_week)[key]
+        by_arm = dict(zip(ARMS, values, strict=True))
+        a, b = values
+        return (math.nan if math.isinf(a) and math.isinf(b) else a - b), by_arm
+
+    @cached_property
+    def art_competing_arms(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(time, cause) arrays of the subgroup's time to ART, per arm in the order of ARMS."""
+        data = self.art_competing
+        return [
+            (
+                data.loc[data["group"] == arm, "time"].to_numpy(dtype=float),
+                data.loc[data["group"] == arm, "cause"].to_numpy(dtype=int),
+            )
+            for arm in ARMS
+        ]
 
     # ---- methods readings (subgroups, multiplicity, estimands, competing risks)
 
@@ -324,25 +441,34 @@ class Reproducer:
         out: dict[str, Reproduction] = {}
         proportions, test = self.primary
         table = proportions.table.set_index("group")
+        proportion = self.readings.proportion
         for arm, suffix in zip(ARMS, ("il2", "control"), strict=True):
             row = table.loc[arm]
             out[f"primary_w96_{suffix}"] = Reproduction(
                 f"primary_w96_{suffix}",
-                100 * float(row[PRIMARY_PROPORTION]),
-                f"{int(row['events'])}/{int(row['n'])} ({PRIMARY_PROPORTION})",
+                100 * float(row[proportion]),
+                f"{int(row['events'])}/{int(row['n'])} ({proportion})"
+                if proportion == "crude"
+                else f"Kaplan-Meier, n = {int(row['n'])}",
                 proportions.estimand,
             )
-        name = primary_test_name()
-        out["primary_w96_p"] = Reproduction(
-            "primary_w96_p", _p_of(test, name), f"{TEST_LABELS[name]} test", test.estimand
-        )
+        if proportion == "crude":
+            name = primary_test_name()
+            out["primary_w96_p"] = Reproduction(
+                "primary_w96_p", _p_of(test, name), f"{TEST_LABELS[name]} test", test.estimand
+            )
+        else:
+            lr = self.primary_logrank
+            out["primary_w96_p"] = Reproduction(
+                "primary_w96_p", lr.p_value, "log-rank test through week 96", lr.estimand
+            )
         for key, change in (("cd4_change_w96", self.cd4), ("vl_change_w96", self.vl)):
             medians = change.table.set_index("group")
             for arm, suffix in zip(ARMS, ("il2", "control"), strict=True):
                 out[f"{key}_{suffix}"] = Reproduction(
                     f"{key}_{suffix}",
                     float(medians.at[arm, "median"]),
-                    f"median of n = {int(medians.at[arm, 'n'])} ({CHANGE_READING})",
+                    f"median of n = {int(medians.at[arm, 'n'])} ({self.readings.change})",
                     change.estimand,
                 )
             out[f"{key}_p"] = Reproduction(
@@ -364,24 +490,27 @@ class Reproducer:
             "log-rank test",
             sub.logrank_primary.estimand,
         )
-        difference, by_arm = self.deferral()
-        label = f"{100 * DEFERRAL_QUANTILE:g}th percentile"
+        difference, by_arm = self.deferral_reading()
+        label = COMPETING_READING_LABELS[self.readings.deferral]
         out["lowvl_art_deferral"] = Reproduction(
             "lowvl_art_deferral",
             difference,
-            f"{label} of time to ART: " + " vs ".join(f"{by_arm[a]:g}" for a in ARMS) + " weeks",
+            f"{label}: " + " vs ".join(f"{by_arm[a]:g}" for a in ARMS) + " weeks",
             sub.km_art.estimand,
         )
         for key, result in self.safety.items():
             if isinstance(result, Exception):
                 out[key] = Reproduction(key, math.nan, str(result), _MISSING)
                 continue
-            counts = result.table.set_index("group")
-            detail = " vs ".join(
-                f"{int(counts.at[a, 'patients'])}/{int(counts.at[a, 'n'])}" for a in ARMS
-            )
+            # the value is Fisher's P (the multiplicity table needs a P for each reported test);
+            # the verdict uses the one rule for "similar" (anrs119.analysis.similarity)
+            rule = compare_incidence(result)
             out[key] = Reproduction(
-                key, result.fisher_p, f"{detail}, Fisher exact test", result.estimand
+                key,
+                result.fisher_p,
+                f"{rule.similarity.counts_text()}; difference with its {1 - rule.alpha:.0%} "
+                "Newcombe interval",
+                result.estimand,
             )
         return out
 
@@ -429,14 +558,15 @@ def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
     death_while_alive = IntercurrentEvent(
         "death", "while on treatment: while alive", "a patient who died has no value: left out"
     )
-    change = CHANGE_STRATEGIES[CHANGE_READING]
+    readings = reproducer.readings
+    change = CHANGE_STRATEGIES[readings.change]
     change_missing = (
         f"no off-ART value at week {week} (on ART, missed visit, follow-up ended): left out "
         "(complete case)"
-        if CHANGE_READING == "off_art"
+        if readings.change == "off_art"
         else f"no value at week {week}: left out (complete case)"
     )
-    crude = PRIMARY_PROPORTION == "crude"
+    crude = readings.proportion == "crude"
     safety_policy = IntercurrentEvent(
         "ART initiation", "treatment policy", "events are counted whether on ART or not"
     )
@@ -458,8 +588,8 @@ def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
                 if crude
                 else "Kaplan-Meier: censored at the end of follow-up (independent censoring)"
             ),
-            summary_measure=f"proportion with the end point by arm ({PRIMARY_PROPORTION})",
-            test=primary_test_label(),
+            summary_measure=f"proportion with the end point by arm ({readings.proportion})",
+            test=primary_test_label() if crude else "log-rank through week 96",
         ),
         *[
             SapEstimand(
@@ -507,7 +637,9 @@ def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
             missing_data="censored at the end of follow-up or at week "
             f"{sub_week}, whichever comes first",
             summary_measure=f"difference in the {100 * DEFERRAL_QUANTILE:g}th percentile of time "
-            "to ART (IL-2 minus Control)",
+            "to ART (IL-2 minus Control)"
+            if readings.deferral == DEFERRAL_READING
+            else f"difference (IL-2 minus Control): {COMPETING_READING_LABELS[readings.deferral]}",
             test="none reported (percentile bootstrap CI in this book)",
         ),
         *[
@@ -518,8 +650,9 @@ def sap_estimands(reproducer: Reproducer) -> list[SapEstimand]:
                 variable=f"at least one {label.lower()} by week {SAFETY_WEEK}",
                 intercurrent=(safety_policy,),
                 missing_data=safety_missing,
-                summary_measure="patients with the event by arm",
-                test="Fisher's exact (the abstract's \"similar\" read as P >= .05)",
+                summary_measure="patients with the event by arm; difference (IL-2 minus Control) "
+                "with its 95% Newcombe interval",
+                test=f'none; "similar" read as {RULE_TEXT} ({CAVEAT_TEXT})',
             )
             for key, label in (
                 ("safety_aids_similar", "AIDS-defining event"),

@@ -25,13 +25,6 @@ TEST_SEED: int = 12345
 FORENSIC_SEED: int = 150
 """Event-time patterns in the forensic chapter's log-rank sensitivity check (week 150)."""
 
-ABC_SEED: int = 2009_200
-"""ABC-SMC main run (volume 200 of the journal). Parallel ABC is not bitwise reproducible:
-the seed fixes the start, the stored sample (data/model/posterior.csv) fixes what follows."""
-
-ABC_SEED_CHECK: int = 2009_206
-"""Second, reduced ABC-SMC run that checks the stability of the posterior across seeds."""
-
 PRIOR_PREDICTIVE_SEED: int = 2004_1
 """Prior draws and their simulated trials (prior-predictive checks)."""
 
@@ -47,6 +40,14 @@ year and last page."""
 
 OPERATING_SEED: int = 2009_0706
 """Replicate trials of the operating-characteristics scenarios (power, type I error, coverage)."""
+
+REFERENCE_SEED: int = 1995_332
+"""The reference table of prior-predictive trials from which every posterior is computed (the
+first trial of IL-2 in HIV, Kovacs et al., N Engl J Med 1995;332)."""
+
+POSTERIOR_BOOTSTRAP_SEED: int = 2002_162
+"""Poisson bootstrap of the reference table: Monte Carlo errors of the posterior quantiles
+(Beaumont, Zhang and Balding, Genetics 2002;162)."""
 
 ESTIMANDS_TRUTH_SEED: int = 2009_119
 """The hypothetical estimands' known truth: the large cohorts simulated with ART made impossible,

@@ -4,9 +4,9 @@ Loaded through ``sphinx.extra_extensions`` in ``_config.yml``. At ``config-inite
 validates the dataset in use (the embedded synthetic tables, or ``ANRS119_DATA``): invalid data
 stop the build with the validator's message naming file, column, row and rule. It then sets the
 announcement bar (the data notice on every page) and, for real data, leaves patient-level
-download pages out of the site. While pages are written it offers each chapter as a Jupyter
-notebook (``.ipynb``) in the theme's download menu, and serves MathJax from the site itself when
-a page needs it, so that the site reads the same with no internet.
+download pages out of the site. While pages are written it serves MathJax from the site itself
+when a page needs it, so that the site reads the same with no internet. (Each chapter's notebook
+download is written by `anrs119.notebooks`.)
 """
 
 from __future__ import annotations
@@ -86,41 +86,6 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
         config.mathjax_path = f"{MATHJAX_STATIC}/{MATHJAX_FILES[0]}"
 
 
-def notebook_of(source: Path):  # -> nbformat.NotebookNode | None
-    """The chapter as a Jupyter notebook (no outputs), or None if the page is not a notebook.
-
-    A page is a notebook when its MyST front matter names a kernel (jupytext's header).
-    """
-    import jupytext
-
-    if source.suffix != ".md":
-        return None
-    notebook = jupytext.read(source, fmt="md:myst")
-    return notebook if notebook.metadata.get("kernelspec") else None
-
-
-def _offer_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Write ``_sources/<page>.ipynb`` and point the theme's download menu at it.
-
-    sphinx-book-theme shows an ".ipynb" entry when ``ipynb_source`` is in the page context, but
-    nothing sets it for MyST text notebooks, so a student could only download the .md. The
-    notebook is converted by jupytext from the source, without outputs: it carries no result
-    that the page does not show (real data: aggregate results only), and it runs anywhere the
-    `anrs119` package is installed. Runs before the theme's handler (priority 501).
-    """
-    if doctree is None or pagename not in app.env.found_docs:
-        return
-    import jupytext
-
-    notebook = notebook_of(Path(app.env.doc2path(pagename)))
-    if notebook is None:
-        return
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    jupytext.write(notebook, target, fmt="ipynb")
-    context["ipynb_source"] = f"{pagename}.ipynb"
-
-
 def _check_math_offline(
     app: Sphinx, pagename: str, templatename: str, context: dict, doctree
 ) -> None:
@@ -184,7 +149,6 @@ def _drop_duplicate_scripts(
 def setup(app: Sphinx) -> dict[str, Any]:
     # Priority above sphinx-external-toc's (900) so the toc is parsed before pages leave it.
     app.connect("config-inited", _on_config_inited, priority=910)
-    app.connect("html-page-context", _offer_notebook, priority=500)
     app.connect("html-page-context", _check_math_offline)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=400)
     app.connect("build-finished", _copy_mathjax)

@@ -45,7 +45,9 @@ def test_similar_statements_get_their_own_verdict_never_exact(card) -> None:
     assert len(similar) == 3
     assert set(similar[sc.REPRODUCES_COLUMN]) <= {"consistent", "inconsistent"}
     assert similar["Why"].str.contains("CI").all()
-    assert similar["Why"].str.contains("smallest increase detectable").all()
+    assert similar["Why"].str.contains("do not exclude|is detected").all()
+    consistent = similar[similar[sc.REPRODUCES_COLUMN] == "consistent"]
+    assert consistent["Why"].str.contains("absence of evidence, not shown similarity").all()
 
 
 def test_every_claim_is_exact_on_the_embedded_reconstruction(card) -> None:
@@ -61,13 +63,19 @@ def test_every_claim_is_exact_on_the_embedded_reconstruction(card) -> None:
 
 def test_predictive_checks_are_shown_as_written_and_flagged(card) -> None:
     prior, posterior = sc.CHECK_COLUMN["prior"], sc.CHECK_COLUMN["posterior"]
-    assert card.at["primary_w96_il2", prior] == "71.5th percentile"
-    assert card.at["primary_w96_il2", posterior] == "62nd percentile"
-    assert card.at["lowvl_free_w150_control", posterior] == "1.5th percentile (outside 95%)"
-    assert card.at["cd4_change_w96_p", prior] == "64% of draws meet the bound"
+    assert card.at["primary_w96_il2", prior] == "71.5th percentile (MC SE 2.2)"
+    assert card.at["primary_w96_il2", posterior] == "62nd percentile (MC SE 2.4)"
+    assert (
+        card.at["lowvl_free_w150_control", posterior]
+        == "1.5th percentile (MC SE 0.6) (outside 95%)"
+    )
+    assert card.at["cd4_change_w96_p", prior] == "64% of draws meet the bound (MC SE 2.4)"
     assert card.at["primary_w96_control", posterior] == "not computed"
-    joint = sc.joint_checks(sc.predictive_checks(FIXTURE))
-    assert joint["prior"].startswith("predictive p = 0.31")
+    checks = sc.predictive_checks(FIXTURE)
+    joint = sc.joint_checks(checks)
+    assert joint["prior"].startswith("predictive p = 0.310 (MC SE 0.023)")
+    pair = sc.joint_checks(checks, sc.SUBGROUP_ID)
+    assert pair["posterior"].startswith("predictive p = 0.005 (MC SE 0.004) (outside 95%)")
     assert sc.outside_counts(card) == {"prior": "0 of 3", "posterior": "1 of 2"}
 
 
@@ -122,6 +130,7 @@ def test_command_exit_code_follows_question_a(embedded, card, capsys) -> None:
     assert sc.scorecard_main(dataset, checks_path=FIXTURE) == expected
     out = capsys.readouterr().out
     assert "regression check" in out and "joint check" in out
+    assert "low-viral-load pair" in out and "use the data twice" in out
 
 
 def test_claim_labels_are_unique_and_readable() -> None:
@@ -147,7 +156,9 @@ def test_rules_table_lists_every_rule_of_the_registry(card) -> None:
     assert set(rules["Rule (registry)"]) == used
 
 
-def test_similarity_table_shows_ci_ratio_and_detectable_difference(embedded, card) -> None:
+def test_similarity_table_shows_ci_largest_difference_and_detectable_difference(
+    embedded, card
+) -> None:
     _, reproducer = embedded
     from anrs119.tolerance import similarity
 
@@ -155,7 +166,35 @@ def test_similarity_table_shows_ci_ratio_and_detectable_difference(embedded, car
     assert len(table) == 3
     assert table.filter(like="Newcombe").iloc[:, 0].str.contains(" to ").all()
     assert table.filter(like="detectable").iloc[:, 0].astype(float).gt(0).all()
+    assert table["Largest difference not excluded"].str.contains("points").all()
 
 
 def test_the_fixture_has_exactly_the_contract_columns() -> None:
     assert tuple(pd.read_csv(FIXTURE).columns) == sc.CHECK_COLUMNS
+
+
+def test_22_of_65_vs_35_of_61_is_off_for_the_p_value(embedded) -> None:
+    """The referee's case end to end: arms of 65 and 61 with 22 and 35 events print P = .012
+    (Fisher), and no single patient's change prints .008, so the scorecard says off although
+    the one-patient P values straddle it; each percentage is one patient from its print (close)."""
+    dataset, _ = embedded
+    week = float(results().at["primary_w96_p", "timepoint_weeks"])
+    small = mutations.keep_patients(dataset, {ARMS[0]: 65, ARMS[1]: 61})
+    small = mutations.set_event_count(small, "PRIMARY", ARMS[0], week, 22)
+    small = mutations.set_event_count(small, "PRIMARY", ARMS[1], week, 35)
+    card = sc.scorecard(small, checks_path=FIXTURE)
+    assert card.at["primary_w96_p", "Reproduced"] == "P = .012"
+    assert card.at["primary_w96_p", sc.REPRODUCES_COLUMN] == "off"
+    assert "none of the values" in card.at["primary_w96_p", "Why"]
+    assert card.at["primary_w96_il2", sc.REPRODUCES_COLUMN] == "close"  # 23/65 prints 35%
+    assert card.at["primary_w96_control", sc.REPRODUCES_COLUMN] == "close"  # 36/61 prints 59%
+
+
+def test_command_exits_nonzero_and_names_an_inconsistent_statement(embedded, capsys) -> None:
+    """Half the IL-2 arm given an AIDS-defining event: 'similar' is contradicted."""
+    dataset, _ = embedded
+    n = dataset.subjects_by_arm()[ARMS[0]]
+    harmed = mutations.add_aids_events(dataset, ARMS[0], n // 2, 96)
+    assert sc.scorecard_main(harmed, checks_path=FIXTURE) == 1
+    err = capsys.readouterr().err
+    assert "safety_aids_similar" in err and "primary_w96_il2" not in err

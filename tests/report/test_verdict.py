@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
 from anrs119 import ARMS
 from anrs119.data import Dataset, load_dataset
@@ -66,6 +67,11 @@ def test_round_half_up_is_not_bankers_rounding() -> None:
     assert round_half_up(34.5, 0) == 35
     assert round_half_up(-63.5, 0) == -64
     assert round_half_up(0.925, 2) == 0.93
+    # a median of two hundredths carries binary noise: (1.13 + 1.14) / 2 == 1.1349999999999998
+    assert (1.13 + 1.14) / 2 != 1.135
+    assert round_half_up((1.13 + 1.14) / 2, 2) == 1.14 == round_half_up(1.135, 2)
+    assert round_half_up((0.02 + 0.03) / 2, 2) == 0.03
+    assert round_half_up(-(1.13 + 1.14) / 2, 2) == -1.14
 
 
 def test_exact_needs_equality_after_rounding_or_the_bound() -> None:
@@ -80,25 +86,42 @@ def test_close_only_when_the_reach_gives_the_published_number() -> None:
     claim = row("primary_w96_il2")
     n = 66
     k = next(j for j in range(n + 1) if round_half_up(100 * j / n, 0) == published(claim.name))
-    one_away = Reach(claim.name, "one_patient", count_reach(k + 1, n), False, "")
-    two_away = Reach(claim.name, "one_patient", count_reach(k + 2, n), False, "")
+    one_away = Reach(claim.name, "one_patient", count_reach(k + 1, n), "")
+    two_away = Reach(claim.name, "one_patient", count_reach(k + 2, n), "")
     assert judge(claim, 100 * (k + 1) / n, one_away).label == "close"
     assert judge(claim, 100 * (k + 2) / n, two_away).label == "off"
     assert judge(claim, 100 * (k + 2) / n, None).label == "off"  # no reach: only exact passes
 
 
-def test_p_value_close_when_the_range_covers_it_and_off_otherwise() -> None:
+def test_p_value_close_only_when_a_listed_value_prints_as_published() -> None:
     claim = row("vl_change_w96_p")
     p = published(claim.name)
-    covering = Reach(claim.name, "one_patient_p", (p - 0.2, p - 0.1, p + 0.02), True, "")
-    short = Reach(claim.name, "one_patient_p", (p - 0.3, p - 0.2, p - 0.1), True, "")
+    covering = Reach(claim.name, "one_patient_p", (p - 0.2, p - 0.1, p + 0.002), "")
+    around = Reach(claim.name, "one_patient_p", (p - 0.2, p - 0.1, p + 0.02), "")
     assert judge(claim, p - 0.1, covering).label == "close"
-    assert judge(claim, p - 0.1, short).label == "off"
+    # values on both sides of .93 (.73 and .95) but none printing as it: not close
+    assert judge(claim, p - 0.1, around).label == "off"
     bound = row("cd4_change_w96_p")
-    below = Reach(bound.name, "one_patient_p", (0.0005, 0.002, 0.01), True, "")
+    below = Reach(bound.name, "one_patient_p", (0.0005, 0.002, 0.01), "")
     assert judge(bound, 0.002, below).label == "close"
-    above = Reach(bound.name, "one_patient_p", (0.0015, 0.002, 0.01), True, "")
+    above = Reach(bound.name, "one_patient_p", (0.0015, 0.002, 0.01), "")
     assert judge(bound, 0.002, above).label == "off"
+
+
+def test_22_of_65_vs_35_of_61_is_off_for_p_008_although_its_range_spans_it() -> None:
+    """The referee's case: Fisher P = .012; one patient more or fewer in either arm gives .0069,
+    .0071, .0194 and .0198 (scipy), none of which prints as .008."""
+    claim = row("primary_w96_p")
+
+    def fisher(k1: int, k2: int) -> float:
+        return float(stats.fisher_exact([[k1, 65 - k1], [k2, 61 - k2]]).pvalue)
+
+    values = (fisher(22, 35), fisher(21, 35), fisher(23, 35), fisher(22, 34), fisher(22, 36))
+    assert min(values) < published(claim.name) < max(values)
+    reach = Reach(claim.name, "one_patient_p", values, "")
+    assert judge(claim, values[0], reach).label == "off"
+    # the same table one patient on: 21/65 vs 35/61 prints as .007, still not .008
+    assert judge(claim, fisher(21, 35), reach).label == "off"
 
 
 def test_nan_is_off_and_similar_statements_are_never_judged_as_numbers() -> None:
@@ -261,21 +284,21 @@ def test_similar_is_consistent_when_the_arms_are_alike_and_never_exact(embedded)
         row("safety_aids_similar"), similarity(Reproducer(alike))["safety_aids_similar"]
     )
     assert verdict.label == "consistent" and "CI" in verdict.reason
-    assert "smallest increase detectable" in verdict.reason
+    assert "absence of evidence, not shown similarity" in verdict.reason
+    assert "do not exclude" in verdict.reason
 
 
-@given(st.integers(1, 200), st.data())
-def test_count_verdict_matches_the_definition_by_brute_force(n: int, data) -> None:
-    """exact iff k/n prints as the claim; close iff (k - 1)/n or (k + 1)/n does; else off."""
-    claim = row("primary_w96_il2")
-    k = data.draw(st.integers(0, n))
-    prints = [j for j in range(n + 1) if round_half_up(100 * j / n, 0) == published(claim.name)]
-    label = judge(
-        claim, 100 * k / n, Reach(claim.name, "one_patient", count_reach(k, n), False, "")
-    )
-    if k in prints:
-        assert label.label == "exact"
-    elif {k - 1, k + 1} & set(prints):
-        assert label.label == "close"
-    else:
-        assert label.label == "off"
+def test_count_verdict_at_every_k_for_every_n_up_to_200() -> None:
+    """exact iff k/n prints as the claim; close iff (k - 1)/n or (k + 1)/n does; else off:
+    every boundary, both percentages of the primary end point."""
+    for claim_id in ("primary_w96_il2", "primary_w96_control"):
+        claim = row(claim_id)
+        for n in range(1, 201):
+            prints = {
+                j for j in range(n + 1) if round_half_up(100 * j / n, 0) == published(claim_id)
+            }
+            for k in range(n + 1):
+                reach = Reach(claim_id, "one_patient", count_reach(k, n), "")
+                label = judge(claim, 100 * k / n, reach).label
+                expected = "exact" if k in prints else "close" if {k - 1, k + 1} & prints else "off"
+                assert label == expected, (claim_id, k, n)

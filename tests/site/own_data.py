@@ -18,6 +18,7 @@ import pandas as pd
 
 from anrs119.adam import load_tables, write_xpt
 from anrs119.paths import REPO_ROOT, SYNTHETIC_DIR
+from anrs119.pdf import PdfError, build_pdf
 
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 OWN_LABEL = "Own-data rebuild test"
@@ -32,7 +33,7 @@ class OwnDataBuild:
     """Where the own-data tables and their site are, and how the build ended."""
 
     folder: Path  # the ADaM tables (XPT, upper-case names, no synthetic mark)
-    html: Path  # the built site
+    html: Path  # the built site (with the PDF edition at its root)
     returncode: int
     log: str  # the end of the build's output, for a failure message
 
@@ -71,8 +72,15 @@ def build(root: Path) -> OwnDataBuild:
         timeout=BUILD_TIMEOUT_S,
         check=False,
     )
-    log.write_text(result.stdout[-3000:] + result.stderr[-3000:], encoding="utf-8")
-    code.write_text(str(result.returncode), encoding="utf-8")
+    text = result.stdout[-3000:] + result.stderr[-3000:]
+    returncode = result.returncode
+    if returncode == 0:  # the PDF edition too: it must carry no patient-level data either
+        try:
+            build_pdf(REPO_ROOT, output, env)
+        except PdfError as err:
+            text, returncode = f"{text}\n{err}", 1
+    log.write_text(text, encoding="utf-8")
+    code.write_text(str(returncode), encoding="utf-8")
     return load(root)
 
 

@@ -10,12 +10,16 @@ publish no patient-level downloads, no subject identifier and no path of the fol
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
 from anrs119.adam import TABLES, load_tables
+from anrs119.distribution import SITE_FOLDER, wheel_name
+from anrs119.pdf import PDF_FILE
 from anrs119.report.notice import SYNTHETIC_HEADLINE
 from anrs119.sphinxext import PATIENT_LEVEL_PAGES
 from tests.site import own_data
@@ -103,3 +107,40 @@ def test_no_patient_level_downloads(own_data_site: Path) -> None:
     suffixes = {".csv", ".json", ".xpt", ".sas7bdat"}
     published = [p for p in own_data_site.rglob("*") if p.suffix.lower() in suffixes]
     assert not [p.name for p in published if p.stem.lower() in TABLES], published
+
+
+def _pdf_text(site: Path) -> str:
+    from tests.site.test_pdf import pdf_text
+
+    pdf = site / PDF_FILE
+    assert pdf.is_file(), f"the own-data build has no PDF edition ({pdf})"
+    return pdf_text(pdf)
+
+
+def test_notebooks_pdf_and_downloads_carry_aggregates_only(
+    own_data_site: Path, own_data_folder: Path
+) -> None:
+    """Every format the site offers, read as text: no identifier, no path of the data folder.
+
+    The notebooks are executed (their outputs are what would leak), the PDF is read with
+    pdftotext (its streams are compressed), and the wheel's files are read one by one."""
+    notebooks = sorted((own_data_site / "_sources").rglob("*.ipynb"))
+    assert notebooks, "the own-data build offers no notebook downloads"
+    executed = [nbformat.read(p, as_version=4) for p in notebooks]
+    assert any(o for nb in executed for c in nb.cells for o in c.get("outputs", []))
+    texts = {str(p.relative_to(own_data_site)): p.read_text("utf-8") for p in notebooks}
+    texts[PDF_FILE] = _pdf_text(own_data_site)
+    wheel = own_data_site / SITE_FOLDER / wheel_name()
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            texts[f"{wheel.name}:{name}"] = archive.read(name).decode("utf-8", errors="replace")
+    folder = str(own_data_folder.resolve())
+    ids = set(load_tables(own_data_folder)["adsl"]["USUBJID"])
+    for name, text in texts.items():
+        assert OWN_PREFIX not in text, f"subject identifiers ({OWN_PREFIX}...) in {name}"
+        assert folder not in text, f"the data folder's path in {name}"
+        assert not any(subject in text for subject in ids), name
+    # the synthetic notice gives way to the dataset's label in the PDF too
+    assert SYNTHETIC_HEADLINE not in texts[PDF_FILE] and OWN_LABEL in texts[PDF_FILE]
+    # no patient-level listing in a notebook either: the data-downloads chapter is left out
+    assert not [p for p in notebooks if p.stem in {Path(q).stem for q in PATIENT_LEVEL_PAGES}]

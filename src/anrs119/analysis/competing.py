@@ -190,6 +190,15 @@ def _readings_one(
     return out
 
 
+def reading_values(
+    arms: Sequence[tuple[np.ndarray, np.ndarray]], horizon: float
+) -> dict[str, list[float]]:
+    """Every reading of time to ART per arm, from (time, cause) arrays truncated at ``horizon``
+    (the point estimates of :func:`deferral_readings`; the scorecard's reach recomputes them
+    with one patient's outcome changed)."""
+    return _readings_one(arms, horizon)
+
+
 READING_LABELS: dict[str, str] = {
     "km_q25": "25th percentile of time to ART (Kaplan-Meier, deaths censored)",
     "km_median": "median time to ART (Kaplan-Meier, deaths censored)",

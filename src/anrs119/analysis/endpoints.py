@@ -12,6 +12,7 @@ from scipy import optimize, stats
 
 from anrs119.analysis._common import AnalysisInputError, group_order, time_to_event
 from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.similarity import newcombe_interval, wilson_interval
 from anrs119.analysis.survival import DEFAULT_STRATEGY, kaplan_meier
 
 CIMethod = Literal["wilson", "exact"]
@@ -24,14 +25,8 @@ def proportion_ci(
     if n <= 0 or not 0 <= k <= n:
         raise AnalysisInputError(f"proportion {k}/{n}: rule: n > 0 and 0 <= k <= n")
     if method == "wilson":
-        z = stats.norm.ppf(1 - alpha / 2)
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-        # Exact 0 / 1 at the boundaries (the formula gives them only up to rounding).
-        low = 0.0 if k == 0 else max(0.0, float(centre - half))
-        high = 1.0 if k == n else min(1.0, float(centre + half))
-        return low, high
+        low, high = wilson_interval(k, n, alpha)
+        return float(low), float(high)
     if method == "exact":
         low = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
         high = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
@@ -215,20 +210,14 @@ def compare_event_proportions(result: ProportionsResult, alpha: float = 0.05) ->
 def newcombe_difference_ci(
     k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05
 ) -> tuple[float, float, float]:
-    """Risk difference p1 - p2 with Newcombe's hybrid score CI (his method 10).
+    """Risk difference p1 - p2 with Newcombe's hybrid score CI (his method 10), as floats.
 
-    Built from the two Wilson intervals (l_i, u_i):
-    [d - sqrt((p1 - l1)^2 + (u2 - p2)^2), d + sqrt((u1 - p1)^2 + (p2 - l2)^2)]; as statsmodels
-    ``confint_proportions_2indep(method="newcomb")``. Unlike the Wald interval it stays inside
-    [-1, 1] and keeps its width when a count is 0, which safety counts of 0 to 3 need.
+    The computation is :func:`anrs119.analysis.similarity.newcombe_interval`, the interval behind
+    the book's one rule for "similar"; unlike the Wald interval it stays inside [-1, 1] and keeps
+    its width when a count is 0.
     """
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = proportion_ci(k1, n1, alpha, "wilson")
-    l2, u2 = proportion_ci(k2, n2, alpha, "wilson")
-    d = p1 - p2
-    low = d - float(np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
-    high = d + float(np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
-    return float(d), max(low, -1.0), min(high, 1.0)
+    d, low, high = newcombe_interval(k1, n1, k2, n2, alpha)
+    return float(d), float(low), float(high)
 
 
 def power_two_proportions(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05) -> float:
@@ -248,6 +237,56 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: int, alpha: float =
     return float(
         stats.norm.cdf((d - z * null_sd) / alt_sd) + stats.norm.cdf((-d - z * null_sd) / alt_sd)
     )
+
+
+def fisher_rejections(n1: int, n2: int, alpha: float = 0.05) -> np.ndarray:
+    """(n1 + 1, n2 + 1) booleans: tables (k1 of n1, k2 of n2) whose two-sided Fisher exact P is
+    below ``alpha``.
+
+    Given the total m = k1 + k2, k1 is hypergeometric; the two-sided P of a table sums the
+    probabilities no larger than its own (relative tolerance 1e-7, as R and scipy), so every
+    table of one margin is done at once.
+    """
+    out = np.zeros((n1 + 1, n2 + 1), dtype=bool)
+    for m in range(n1 + n2 + 1):
+        low, high = max(0, m - n2), min(n1, m)
+        x = np.arange(low, high + 1)
+        pmf = stats.hypergeom.pmf(x, n1 + n2, n1, m)
+        p = (pmf[None, :] * (pmf[None, :] <= pmf[:, None] * (1 + 1e-7))).sum(axis=1)
+        out[x, m - x] = p < alpha
+    return out
+
+
+def chi2_rejections(n1: int, n2: int, alpha: float = 0.05, correction: bool = False) -> np.ndarray:
+    """(n1 + 1, n2 + 1) booleans: tables whose Pearson chi-square P (with Yates' correction when
+    ``correction``) is below ``alpha``; tables with an empty margin never reject."""
+    k1 = np.arange(n1 + 1)[:, None].astype(float)
+    k2 = np.arange(n2 + 1)[None, :].astype(float)
+    n = n1 + n2
+    m = k1 + k2
+    cross = np.abs(k1 * (n2 - k2) - k2 * (n1 - k1))
+    if correction:
+        cross = np.maximum(cross - n / 2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = n * cross**2 / (n1 * n2 * m * (n - m))
+    p = np.where((m > 0) & (m < n), stats.chi2.sf(statistic, 1), 1.0)
+    return p < alpha
+
+
+def exact_power(
+    p1: float, p2: float, n1: int, n2: int, test: str = "fisher", alpha: float = 0.05
+) -> float:
+    """Exact power of a two-sided test of two proportions: the binomial probability of every
+    table the test rejects (``test``: "fisher", "chi2" or "chi2_yates"), no simulation."""
+    if test == "fisher":
+        reject = fisher_rejections(n1, n2, alpha)
+    elif test in ("chi2", "chi2_yates"):
+        reject = chi2_rejections(n1, n2, alpha, correction=test == "chi2_yates")
+    else:
+        raise AnalysisInputError(f"test={test!r}: rule: fisher, chi2 or chi2_yates")
+    w1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
+    w2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
+    return float(w1 @ reject.astype(float) @ w2)
 
 
 def minimal_detectable_difference(

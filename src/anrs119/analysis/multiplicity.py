@@ -21,7 +21,8 @@ TEST_STATISTICS: tuple[str, ...] = ("p_value", "similar")
 at the 0.05 level that did not reject, the P value itself not printed)."""
 
 SIMILAR_LEVEL = 0.05
-"""Assumed: "similar between arms" means a two-sided P of at least .05."""
+"""Assumed: "similar between arms" is a test at the 5% level that did not reject (the book's one
+rule for "similar" detects no difference at that level), entered as a P of at least .05."""
 
 
 def holm(p: Sequence[float]) -> np.ndarray:

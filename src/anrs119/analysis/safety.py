@@ -10,8 +10,9 @@ import pandas as pd
 from scipy import stats
 
 from anrs119.analysis._common import AnalysisInputError, group_order, require_columns
-from anrs119.analysis.endpoints import minimal_detectable_difference, newcombe_difference_ci
+from anrs119.analysis.endpoints import minimal_detectable_difference
 from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.similarity import SIMILARITY_ALPHA, Similarity, compare_counts
 
 GRADE_34: tuple[int, ...] = (3, 4)
 
@@ -189,46 +190,71 @@ def ae_table(
     return AETableResult(table=counts, estimand=estimand)
 
 
-SIMILARITY_ALPHA = 0.05
-"""Two-sided level of the difference CI (95%) and of the detectable-difference computation."""
 SIMILARITY_POWER = 0.80
 """Power at which the smallest detectable difference is stated."""
 
 
 @dataclass(frozen=True)
 class SimilarityResult:
-    """How far apart two arms' incidences are, and how far apart they could have been seen.
+    """Two arms' safety counts judged by the book's one rule for "similar"
+    (:mod:`anrs119.analysis.similarity`), with what else a reader needs to weigh it.
 
-    "Similar" is not the same as "not significant": with a handful of events no test detects
-    anything, so the difference is reported with its CI beside the smallest difference that the
-    trial could have detected with ``power`` at its arm sizes and control rate.
+    "Similar" is read as "no difference detected", never as shown similarity: the difference is
+    reported with its interval and the largest difference the data do not exclude, beside the
+    smallest difference a trial of these arm sizes would detect with ``power``.
     """
 
     what: str
     groups: tuple[str, str]
-    patients: tuple[int, int]
-    n: tuple[int, int]
-    risk_difference: float
-    """First group minus second, as a proportion."""
-    rd_ci_low: float
-    rd_ci_high: float
-    """Newcombe hybrid score CI at level 1 - alpha."""
+    similarity: Similarity
     risk_ratio: float
     """First over second; NaN where it is not defined (no patient with an event in an arm)."""
     rr_ci_low: float
     rr_ci_high: float
     """Katz log CI (NaN where the ratio is not defined)."""
-    fisher_p: float
     detectable_difference: float
     """Smallest increase over the second group's rate detected with ``power`` (proportion)."""
-    alpha: float
     power: float
     estimand: Estimand
 
     @property
+    def patients(self) -> tuple[int, int]:
+        return self.similarity.patients
+
+    @property
+    def n(self) -> tuple[int, int]:
+        return self.similarity.n
+
+    @property
+    def risk_difference(self) -> float:
+        """First group minus second, as a proportion."""
+        return self.similarity.difference
+
+    @property
+    def rd_ci_low(self) -> float:
+        return self.similarity.ci_low
+
+    @property
+    def rd_ci_high(self) -> float:
+        return self.similarity.ci_high
+
+    @property
+    def alpha(self) -> float:
+        return self.similarity.alpha
+
+    @property
     def difference_detected(self) -> bool:
-        """True when the CI of the risk difference excludes 0."""
-        return self.rd_ci_low > 0 or self.rd_ci_high < 0
+        """True when the interval of the risk difference excludes 0 (the one rule)."""
+        return self.similarity.detected
+
+    @property
+    def largest_not_excluded(self) -> float:
+        """The largest difference (signed proportion) the data do not exclude."""
+        return self.similarity.largest_not_excluded
+
+    def sentence(self) -> str:
+        """The verdict in words (see :meth:`Similarity.sentence`)."""
+        return self.similarity.sentence(self.groups)
 
 
 def compare_incidence(
@@ -236,13 +262,14 @@ def compare_incidence(
     alpha: float = SIMILARITY_ALPHA,
     power: float = SIMILARITY_POWER,
 ) -> SimilarityResult:
-    """Risk difference (Newcombe CI), risk ratio (Katz CI) and detectable difference, 2 groups."""
+    """The one rule for "similar" on two groups' counts, with the risk ratio (Katz CI) and the
+    smallest detectable difference."""
     t = result.table
     if len(t) != 2:
         raise AnalysisInputError(f"{len(t)} groups: rule: the comparison needs exactly two")
     k1, k2 = (int(v) for v in t["patients"])
     n1, n2 = (int(v) for v in t["n"])
-    rd, low, high = newcombe_difference_ci(k1, n1, k2, n2, alpha)
+    rule = compare_counts(k1, n1, k2, n2, alpha)
     rr = rr_low = rr_high = float("nan")
     if k1 > 0 and k2 > 0:
         rr = (k1 / n1) / (k2 / n2)
@@ -255,23 +282,17 @@ def compare_incidence(
         variable=result.estimand.variable,
         intercurrent_event_strategy=result.estimand.intercurrent_event_strategy,
         summary_measure=f"risk difference {groups[0]} minus {groups[1]} with Newcombe "
-        f"{1 - alpha:.0%} CI; risk ratio (Katz CI); Fisher exact test; smallest increase "
-        f"detected with {power:.0%} power",
+        f"{1 - alpha:.0%} CI ('similar' read as no difference detected); risk ratio (Katz CI); "
+        f"smallest increase detected with {power:.0%} power",
     )
     return SimilarityResult(
         what=result.what,
         groups=groups,
-        patients=(k1, k2),
-        n=(n1, n2),
-        risk_difference=rd,
-        rd_ci_low=low,
-        rd_ci_high=high,
+        similarity=rule,
         risk_ratio=float(rr),
         rr_ci_low=rr_low,
         rr_ci_high=rr_high,
-        fisher_p=result.fisher_p,
         detectable_difference=minimal_detectable_difference(k2 / n2, n1, n2, alpha, power),
-        alpha=alpha,
         power=power,
         estimand=estimand,
     )

@@ -214,8 +214,8 @@ def prespecified_cut_points(vl_cutoff: float) -> tuple[CutPoint, ...]:
             350.0,
             ("< 350 cells/µL", ">= 350 cells/µL"),
             "guideline",
-            "the CD4 count below which the guidelines of 2009 recommended treating asymptomatic "
-            "patients (Kitahata et al., NEJM 2009, introduction)",
+            "the CD4 count below which the 2008 guidelines recommended treating asymptomatic "
+            "patients (Hammer et al., JAMA 2008; unverified: the guideline's text was not read)",
         ),
         CutPoint(
             "Age",

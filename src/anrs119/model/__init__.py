@@ -1,8 +1,9 @@
 """Generative model of the ANRS 119 trial: priors, ABC posterior, predictive checks, realisation.
 
 Entry points for the command line: :func:`run_calibration` (``python -m anrs119 calibrate``:
-the ABC-SMC posterior, not bitwise reproducible, stored) and :func:`generate_data`
-(``python -m anrs119 data``: everything downstream of the stored posterior, byte-identical).
+the reference table of prior-predictive trials and the posterior computed from it) and
+:func:`generate_data` (``python -m anrs119 data``: everything downstream of the stored
+posterior). Both are byte-identical on every run.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ __all__ = ["generate_data", "run_calibration", "write_point_calibration"]
 
 
 def run_calibration(progress: bool = True, folder: Path = MODEL_DIR) -> list[Path]:
-    """ABC-SMC: posterior.csv, abc_diagnostics.csv and abc_stability.csv in ``folder``."""
-    from anrs119.model.inference.abc import run_calibration as run
+    """The reference table (cached), then the posterior: posterior.csv, posterior_quantiles.csv
+    and posterior_method.json in ``folder``."""
+    from anrs119.model.inference.posterior import run_calibration as run
 
     return run(folder=folder, progress=progress)
 
@@ -43,7 +45,7 @@ def write_point_calibration(
     report = {
         "synthetic": True,
         "package_version": __version__,
-        "method": "the weighted posterior median of each parameter of the ABC-SMC sample "
+        "method": "the weighted posterior median of each parameter of the posterior sample "
         "(data/model/posterior.csv), at which the embedded reconstruction's patients are drawn",
         "parameters": medians,
         "embedding": embedding or {},

@@ -51,9 +51,17 @@ RESULT_LABELS: dict[str, str] = {
 }
 VERIFICATION_LABELS: dict[str, str] = {
     "primary": "the paper's own text",
-    "secondary": "a named summary of the paper",
-    "copy": "a reworded copy of the abstract",
+    "unverified": "not read at its source (unverified)",
 }
+UNVERIFIED_MARK = " (unverified)"
+"""Appended wherever the book shows a value it could not read at its source."""
+
+
+def _mark(row: pd.Series, text: str) -> str:
+    """``text`` with the unverified mark when the row's value was not read at its source."""
+    return text + (UNVERIFIED_MARK if row["verification"] == "unverified" else "")
+
+
 TYPE_COLOURS: dict[str, str] = colours_for(TRIAL_TYPES)
 """One colour per kind of trial, the same in every figure of the chapter."""
 
@@ -148,7 +156,7 @@ def _cd4_text(row: pd.Series) -> str:
     value = f"{row['value']:+g} {row['unit']}"
     if str(row["derived"]).find("value=") >= 0:
         value += f" ({_arms_text(row)})"
-    return f"{value}: {MEASURE_LABELS[row['measure']].lower()}, {row['timepoint']}"
+    return _mark(row, f"{value}: {MEASURE_LABELS[row['measure']].lower()}, {row['timepoint']}")
 
 
 def _clinical_text(rows: pd.DataFrame) -> str:
@@ -158,8 +166,10 @@ def _clinical_text(rows: pd.DataFrame) -> str:
             continue
         row = chosen.iloc[0]
         if row["measure"] in RATIO_MEASURES:
-            return f"{row['endpoint']}: {_ratio_text(row)}"
-        return f"{row['endpoint']}, {row['timepoint']}: {_arms_text(row)}, {_p_text(row)}"
+            return _mark(row, f"{row['endpoint']}: {_ratio_text(row)}")
+        return _mark(
+            row, f"{row['endpoint']}, {row['timepoint']}: {_arms_text(row)}, {_p_text(row)}"
+        )
     return "none in the abstract"
 
 
@@ -250,7 +260,7 @@ def clinical_forest(trials: pd.DataFrame | None = None) -> BookFigure:
         marker = "D" if r["summary"] else "s"
         ax.plot([r["value"]], [yi], marker=marker, ms=8, color=colour, ls="none")
         ax.annotate(
-            f"{r['what']}: {_ratio_text(r)}",
+            _mark(r, f"{r['what']}: {_ratio_text(r)}"),
             xy=(1.02, yi),
             xycoords=("axes fraction", "data"),
             va="center",
@@ -291,7 +301,9 @@ def clinical_forest(trials: pd.DataFrame | None = None) -> BookFigure:
     fig.alt_text = (
         "Forest plot, log scale, of IL-2 versus control for opportunistic disease or death and "
         "pooled mortality and opportunistic infection; dashed line at 1: "
-        + "; ".join(f"{r['label']} {r['what']} {_ratio_text(r)}" for _, r in rows.iterrows())
+        + "; ".join(
+            _mark(r, f"{r['label']} {r['what']} {_ratio_text(r)}") for _, r in rows.iterrows()
+        )
         + f"; {ANRS119}: no ratio published ({facts.clinical})."
     )
     return fig
@@ -461,22 +473,28 @@ def chapter_numbers(trials: pd.DataFrame | None = None) -> dict[str, str | int]:
     return {
         "n_trials": n_studies(trials),
         "n_rows": len(trials),
-        "n_copy": counts["copy"],
-        "n_secondary": counts["secondary"],
+        "n_unverified": counts["unverified"],
         "esprit_n": f"{t['esprit_od_death', 'n_randomized']:,.0f}",
         "silcaat_n": f"{t['silcaat_od_death', 'n_randomized']:,.0f}",
-        "esprit_cd4": f"{t['esprit_cd4', 'value']:g} {t['esprit_cd4', 'unit']}",
-        "silcaat_cd4": f"{t['silcaat_cd4', 'value']:g} {t['silcaat_cd4', 'unit']}",
-        "esprit_hr": _ratio_short(t["esprit_od_death"]),
-        "silcaat_hr": _ratio_short(t["silcaat_od_death"]),
-        "esprit_grade4": f"{t['esprit_grade4', 'value']:.2f}, {_p_text(t['esprit_grade4'])}",
+        "esprit_cd4": _mark(
+            t["esprit_cd4"], f"{t['esprit_cd4', 'value']:g} {t['esprit_cd4', 'unit']}"
+        ),
+        "silcaat_cd4": _mark(
+            t["silcaat_cd4"], f"{t['silcaat_cd4', 'value']:g} {t['silcaat_cd4', 'unit']}"
+        ),
+        "esprit_hr": _mark(t["esprit_od_death"], _ratio_short(t["esprit_od_death"])),
+        "silcaat_hr": _mark(t["silcaat_od_death"], _ratio_short(t["silcaat_od_death"])),
+        "esprit_grade4": _mark(
+            t["esprit_grade4"],
+            f"{t['esprit_grade4', 'value']:.2f}, {_p_text(t['esprit_grade4'])}",
+        ),
         "stalwart_cd4": f"{t['stalwart_cd4_il2', 'value']:g}",
         "stalwart_cd4_art": f"{t['stalwart_cd4_il2_art', 'value']:g}",
         "stalwart_week": str(t["stalwart_cd4_il2", "timepoint"]),
         "stalwart_events": f"{stalwart['value_il2']:g} vs {stalwart['value_control']:g}",
         "stalwart_hr": _ratio_short(stalwart) + f", {_p_text(stalwart)}",
         "stalwart_ext_hr": _ratio_short(t["stalwart_ext_od_death"]),
-        "cochrane_death": _ratio_short(t["cochrane_death"]),
+        "cochrane_death": _mark(t["cochrane_death"], _ratio_short(t["cochrane_death"])),
         "iliade_failure": _arms_text(t["iliade_failure"]),
         "iliade_week": str(t["iliade_failure", "timepoint"]),
         "iliade_definition": str(t["iliade_failure", "endpoint"]).removeprefix("failure: "),

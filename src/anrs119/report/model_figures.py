@@ -50,7 +50,7 @@ def prior_posterior_figure(priors, sample: pd.DataFrame, moved: set[str]) -> Boo
     fig.legend(handles, labels, loc="outside upper center", ncols=2, fontsize="small")
     fig.alt_text = (
         f"{n} panels, one per free model parameter: the literature prior density as a line and "
-        "the ABC-SMC posterior as a weighted histogram; panels whose posterior median left the "
+        "the posterior as a weighted histogram; panels whose posterior median left the "
         "prior's central 50% are titled 'moved'."
     )
     return fig
@@ -58,7 +58,7 @@ def prior_posterior_figure(priors, sample: pd.DataFrame, moved: set[str]) -> Boo
 
 def checks_figure(table: pd.DataFrame) -> BookFigure:
     """Percentile of each published value in the prior- and posterior-predictive distribution."""
-    t = table[table["id"] != "joint"]
+    t = table[~table["id"].isin(["joint", "joint_subgroup"])]
     ids = list(dict.fromkeys(t["id"]))
     fig = BookFigure(figsize=(7.5, 0.32 * len(ids) + 1.4), layout="constrained")
     ax = fig.add_subplot()
@@ -85,7 +85,7 @@ def checks_figure(table: pd.DataFrame) -> BookFigure:
 
 def sensitivity_figure(table: pd.DataFrame) -> BookFigure:
     """Heat map: percentile of each published value (columns) under each assumption (rows)."""
-    t = table[table["id"] != "joint"]
+    t = table[~table["id"].isin(["joint", "joint_subgroup"])]
     labels = list(dict.fromkeys(t["label"]))
     ids = list(dict.fromkeys(t["id"]))
     grid = t.pivot(index="label", columns="id", values="percentile").loc[labels, ids]

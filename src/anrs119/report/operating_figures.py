@@ -64,11 +64,11 @@ def similar_bars(table: pd.DataFrame) -> Figure:
             f"{names[quantity]}: " + ", ".join(f"{e:.0%}" for e in r["estimate"].to_numpy(float))
         )
     ax.set_xticks(x, labels=[_short(label) for label in order])
-    ax.set_ylabel("Probability of 'similar' (P >= .05)")
+    ax.set_ylabel("Probability of 'similar' (no difference detected)")
     ax.set_ylim(0, 1.05)
     ax.legend(loc="lower right")
     fig.alt_text = (
-        "Bars of the probability that a trial of this size finds no significant difference "
+        "Bars of the probability that a trial of this size detects no difference "
         f"between arms, for scenarios {', '.join(_short(o) for o in order)}. "
         + "; ".join(texts)
         + "."

@@ -240,25 +240,39 @@ def forest_rows(
 
 
 def safety_table(reproducer: Reproducer) -> pd.DataFrame:
-    """Patients with each safety event by arm, n (%), with the Fisher exact P."""
+    """Patients with each safety event by arm, n (%), judged by the book's one rule for "similar":
+    the difference with its 95% Newcombe interval and the largest difference not excluded."""
+    from anrs119.analysis.safety import compare_incidence
+
     labels = {
         "safety_aids_similar": "AIDS-defining event",
         "safety_death_similar": "Death",
         "safety_grade34_similar": "Grade 3 or 4 adverse event",
     }
+    difference = "Difference, points (95% CI)"
+    largest = "Largest difference not excluded"
     rows = []
     for key, label in labels.items():
         result = reproducer.safety[key]
         if isinstance(result, Exception):
             rows.append(
-                {"Event": label, **{arm: "not available" for arm in ARMS}, "P (Fisher)": ""}
+                {
+                    "Event": label,
+                    **{arm: "not available" for arm in ARMS},
+                    difference: "",
+                    largest: "",
+                    "Difference detected?": "",
+                }
             )
             continue
         counts = result.table.set_index("group")
+        rule = compare_incidence(result)
         row = {"Event": label}
         for arm in ARMS:
             row[arm] = f"{int(counts.at[arm, 'patients'])} ({counts.at[arm, 'percent']:.0f}%)"
-        row["P (Fisher)"] = fmt_p(result.fisher_p)
+        row[difference] = rule.similarity.short_text().replace(" points (", " (")
+        row[largest] = rule.similarity.largest_text(rule.groups)
+        row["Difference detected?"] = "yes" if rule.difference_detected else "no"
         rows.append(row)
     return pd.DataFrame(rows).set_index("Event")
 

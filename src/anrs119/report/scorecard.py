@@ -45,6 +45,7 @@ PREDICTIVE_CHECKS_FILE = CHECKS_FILE
 CHECK_COLUMNS = COLUMNS
 DISTRIBUTIONS = ("prior", "posterior")
 JOINT_ID = "joint"
+SUBGROUP_ID = "joint_subgroup"
 NOT_YET = "not yet computed"
 
 REPRODUCES_COLUMN = "(a) Reproduces?"
@@ -120,10 +121,11 @@ def check_text(
     bound: str = "=",
     statistic: str = "",
 ) -> str:
-    """One claim's predictive check as text: its percentile, flagged outside the central 95%.
+    """One claim's predictive check as text: its percentile among draws printed as the paper
+    prints them, with its Monte Carlo SE, flagged outside the central 95%.
 
-    For a bound ("P < .001") the file holds the share of draws that satisfy it, for a "similar"
-    statement the share of draws whose arms do not differ (CONTRACT-model).
+    For a bound ("P < .001") the file holds the share of draws that meet it, for a "similar"
+    statement the share of draws in which the one rule detects no difference (CONTRACT-model).
     """
     if checks is None:
         return NOT_YET
@@ -132,23 +134,42 @@ def check_text(
     row = checks.loc[(claim_id, distribution)]
     text = f"{_ordinal(float(row['percentile']))} percentile"
     if statistic == "similar":
-        text = f"{float(row['percentile']):.0f}% of draws print 'similar'"
+        text = f"{float(row['percentile']):.0f}% of draws detect no difference"
     elif bound != "=":
         text = f"{float(row['percentile']):.0f}% of draws meet the bound"
+    if "mc_se" in row.index and pd.notna(row["mc_se"]):
+        text += f" (MC SE {float(row['mc_se']):.1f})"
     return text + (" (outside 95%)" if row["outside95"] else "")
 
 
-def joint_checks(checks: pd.DataFrame | None) -> dict[str, str]:
-    """The joint check per distribution: its predictive p-value and method, or 'not yet'."""
+def joint_checks(checks: pd.DataFrame | None, row_id: str = JOINT_ID) -> dict[str, str]:
+    """A joint check per distribution (``row_id``: the joint check of all point estimates, or
+    ``SUBGROUP_ID`` for the low-viral-load pair): predictive p with its MC SE and method."""
     out = {}
     for distribution in DISTRIBUTIONS:
-        if checks is None or (JOINT_ID, distribution) not in checks.index:
+        if checks is None or (row_id, distribution) not in checks.index:
             out[distribution] = NOT_YET if checks is None else "not computed"
             continue
-        row = checks.loc[(JOINT_ID, distribution)]
+        row = checks.loc[(row_id, distribution)]
         p = float(row["percentile"]) / 100
-        out[distribution] = f"predictive p = {p:.2f}" + (f" ({row['note']})" if row["note"] else "")
+        se = (
+            f" (MC SE {_small(float(row['mc_se']) / 100)})"
+            if "mc_se" in row.index and pd.notna(row["mc_se"])
+            else ""
+        )
+        n = int(row["n_draws"])
+        shown = f"predictive p = {_small(p)}{se}" if p > 0 else f"predictive p < 1/{n:,} (no draw)"
+        out[distribution] = (
+            shown
+            + (" (outside 95%)" if row["outside95"] else "")
+            + (f": {row['note']}" if row["note"] else "")
+        )
     return out
+
+
+def _small(p: float) -> str:
+    """A share for reading: three decimals, two significant digits below .01."""
+    return f"{p:.3f}" if p >= 0.01 else f"{p:.2g}"
 
 
 def _ordinal(value: float) -> str:
@@ -162,7 +183,9 @@ def _ordinal(value: float) -> str:
 
 
 def _interval_text(claim: pd.Series, low: float, high: float) -> str:
-    if claim["statistic"] in ("p_value", "similar"):
+    if claim["statistic"] == "similar":  # the difference between arms, in points
+        return f"{low:+.1f} to {high:+.1f} points"
+    if claim["statistic"] == "p_value":
         return f"{_p_short(low)} to {_p_short(high)}"
     return f"{format_like(claim, low)} to {format_like(claim, high)}"
 
@@ -261,10 +284,7 @@ def scorecard(
 def _similar_shown(result: SimilarityResult | Exception) -> str:
     if isinstance(result, Exception):
         return "not computed"
-    return (
-        f"{100 * result.risk_difference:+.1f} points ({100 * result.rd_ci_low:+.1f} to "
-        f"{100 * result.rd_ci_high:+.1f})"
-    )
+    return result.similarity.short_text()
 
 
 SUMMARY_COLUMNS = [
@@ -353,12 +373,17 @@ def scorecard_main(
     for category, counts in category_summary(table).items():
         print(f"    {category}: " + ", ".join(f"{n} {label}" for label, n in counts.items()))
     outside = outside_counts(table)
-    joint = joint_checks(predictive_checks(checks_path))
+    checks = predictive_checks(checks_path)
+    joint, pair = joint_checks(checks), joint_checks(checks, SUBGROUP_ID)
     for distribution in DISTRIBUTIONS:
         print(
             f"(b) {distribution} predictive: outside the central 95%: {outside[distribution]}; "
-            f"joint check: {joint[distribution]}"
+            f"joint check: {joint[distribution]}; low-viral-load pair: {pair[distribution]}"
         )
+    print(
+        "(b) posterior-predictive p-values use the data twice (to fit and to check) and are "
+        "conservative: they flag a misfit less often than their size suggests."
+    )
     bad = failing(table)
     if len(bad):
         print(
@@ -439,7 +464,8 @@ def rules_table(table: pd.DataFrame) -> pd.DataFrame:
 def similarity_table(
     table: pd.DataFrame, similar: dict[str, SimilarityResult | Exception]
 ) -> pd.DataFrame:
-    """The 'similar' statements: counts, difference with its CI, ratio, P, detectable difference."""
+    """The 'similar' statements by the one rule: counts, difference with its interval, the
+    largest difference not excluded, the risk ratio and the smallest detectable increase."""
     rows = []
     for claim_id, result in similar.items():
         if isinstance(result, Exception):
@@ -449,19 +475,14 @@ def similarity_table(
         rows.append(
             {
                 "Statement": table.loc[claim_id, "Claim"],
-                "Patients (IL-2 vs Control)": " vs ".join(
-                    f"{k}/{n}" for k, n in zip(result.patients, result.n, strict=True)
-                ),
-                f"Difference, points ({level} CI, Newcombe)": (
-                    f"{100 * result.risk_difference:+.1f} ({100 * result.rd_ci_low:+.1f} to "
-                    f"{100 * result.rd_ci_high:+.1f})"
-                ),
+                "Patients (IL-2 vs Control)": result.similarity.counts_text(),
+                f"Difference, points ({level} CI, Newcombe)": result.similarity.short_text(),
+                "Largest difference not excluded": result.similarity.largest_text(result.groups),
                 "Risk ratio (Katz CI)": (
                     f"{result.risk_ratio:.2f} ({result.rr_ci_low:.2f} to {result.rr_ci_high:.2f})"
                     if math.isfinite(result.risk_ratio)
                     else "not defined"
                 ),
-                "Fisher P": _p_short(result.fisher_p),
                 f"Smallest increase detectable ({result.power:.0%} power), points": (
                     f"{100 * result.detectable_difference:.0f}"
                 ),

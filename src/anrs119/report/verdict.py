@@ -1,11 +1,13 @@
 """Judge a reproduced number against its published claim: ``exact``, ``close`` or ``off``.
 
 ``exact``: equal after the paper's own rounding (a bound such as "P < .001" is satisfied).
-``close``: not exact, but changing one patient's outcome or value could give the published
-number (the reach computed by ``anrs119.tolerance`` from the dataset in use).
+``close``: not exact, but one of the values one patient's change gives on the dataset in use
+prints as the published number (the reach, listed value by value by ``anrs119.tolerance``).
 ``off``: neither, with the reason.
-A "similar" statement gets its own verdict: ``consistent`` (no difference detected: the 95% CI
-of the risk difference includes 0) or ``inconsistent``; it is never ``exact``.
+A "similar" statement gets its own verdict by the book's one rule
+(:mod:`anrs119.analysis.similarity`): ``consistent`` (no difference detected: the 95% Newcombe
+interval of the difference includes 0; absence of evidence, not shown similarity) or
+``inconsistent`` (a difference is detected); it is never ``exact``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 from anrs119.analysis.safety import SimilarityResult
 from anrs119.published import parse_tolerance
 from anrs119.report.text import fmt_p, fmt_signed
-from anrs119.tolerance import Reach, is_exact, round_half_up, rounding_interval
+from anrs119.tolerance import Reach, is_exact, round_half_up
 
 Label = Literal["exact", "close", "off", "consistent", "inconsistent"]
 REPRODUCTION_LABELS: tuple[Label, ...] = ("exact", "close", "off")
@@ -53,21 +55,12 @@ def format_like(claim: pd.Series, value: float) -> str:
     return f"{round_half_up(value, decimals):.{decimals}f}{unit}"
 
 
-def _target(claim: pd.Series) -> tuple[float, float]:
-    """The reproduced values that print as the published one: [low, high)."""
-    published = float(claim["value"])
-    if claim["bound"] == "<":
-        return -math.inf, published
-    if claim["bound"] == ">":
-        return math.nextafter(published, math.inf), math.inf
-    return rounding_interval(published, int(claim["decimals"]))
-
-
 def judge(claim: pd.Series, reproduced: float, reach: Reach | None) -> Verdict:
     """The verdict for one numeric claim (a registry row), its reproduced value and its reach.
 
-    ``reach`` holds the values one patient's change can give on the dataset in use; without it
-    (a dataset where the reach cannot be computed) nothing short of ``exact`` passes.
+    ``reach`` lists the values one patient's change gives on the dataset in use; ``close`` needs
+    one of them to print as the published number. Without a reach (a dataset where it cannot be
+    computed) nothing short of ``exact`` passes.
     """
     if claim["statistic"] == "similar":
         raise ValueError(
@@ -75,7 +68,9 @@ def judge(claim: pd.Series, reproduced: float, reach: Reach | None) -> Verdict:
             "judge_similar, not judge"
         )
     if math.isnan(reproduced):
-        return Verdict("off", "could not be computed from the dataset")
+        return Verdict("off", "could not be computed from the dataset (not estimable)")
+    if math.isinf(reproduced):
+        return Verdict("off", "not reached in one arm by the end of follow-up")
     rule = parse_tolerance(claim["tolerance"]).rule
     if is_exact(claim, reproduced):
         if claim["bound"] in ("<", ">"):
@@ -83,32 +78,37 @@ def judge(claim: pd.Series, reproduced: float, reach: Reach | None) -> Verdict:
         return Verdict("exact", "equal after the paper's rounding")
     if reach is None:
         return Verdict("off", f"not equal, and the one-patient reach ({rule}) is not computed")
-    low, high = _target(claim)
-    if reach.reaches(low, high):
+    hits = reach.printing(claim)
+    if hits:
+        nearest = min(hits, key=lambda v: abs(v - reproduced))
+        return Verdict(
+            "close",
+            f"one patient's change gives {format_like(claim, nearest)} ({reach.detail})",
+        )
+    if reach.prints(claim):
         return Verdict("close", f"one patient's change reaches it ({reach.detail})")
-    return Verdict("off", f"more than one patient away ({reach.detail})")
+    return Verdict(
+        "off",
+        f"none of the values one patient's change gives prints as {claim['reported_as']} "
+        f"({reach.detail})",
+    )
 
 
 def judge_similar(claim: pd.Series, result: SimilarityResult | Exception) -> Verdict:
-    """``consistent`` when no difference is detected (the CI of the difference includes 0)."""
+    """``consistent`` when the one rule detects no difference (the interval includes 0)."""
     if claim["statistic"] != "similar":
         raise ValueError(f"claim {claim.name!r}: rule: judge_similar takes 'similar' statements")
     if isinstance(result, Exception):
         return Verdict("inconsistent", f"could not be computed from the dataset ({result})")
     text = similarity_text(result)
     if result.difference_detected:
-        return Verdict("inconsistent", f"the arms differ: {text}")
-    return Verdict("consistent", f"no difference detected: {text}")
+        return Verdict("inconsistent", text)
+    return Verdict("consistent", text)
 
 
 def similarity_text(result: SimilarityResult) -> str:
-    """Counts, risk difference with its CI, risk ratio, Fisher P and the detectable difference."""
-    counts = " vs ".join(f"{k}/{n}" for k, n in zip(result.patients, result.n, strict=True))
-    level = f"{1 - result.alpha:.0%}"
-    rd = (
-        f"difference {100 * result.risk_difference:+.1f} points ({level} CI "
-        f"{100 * result.rd_ci_low:+.1f} to {100 * result.rd_ci_high:+.1f})"
-    )
+    """The one rule's sentence (difference, interval, largest difference not excluded, what it
+    can show), then the risk ratio and the smallest increase the trial would detect."""
     rr = (
         f"risk ratio {result.risk_ratio:.2f} ({result.rr_ci_low:.2f} to {result.rr_ci_high:.2f})"
         if math.isfinite(result.risk_ratio)
@@ -120,7 +120,7 @@ def similarity_text(result: SimilarityResult) -> str:
         else "none"
     )
     return (
-        f"{counts}; {rd}; {rr}; Fisher {fmt_p(result.fisher_p)}; smallest increase detectable "
+        f"{result.sentence()}; {rr}; smallest increase a trial of these arm sizes detects "
         f"with {result.power:.0%} power: {mdd}"
     )
 

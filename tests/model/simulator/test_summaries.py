@@ -12,6 +12,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from scipy import stats
 
+from anrs119.model.simulator.keys import NO_DIFFERENCE_SUFFIX
 from anrs119.model.simulator.parameters import default_parameters
 from anrs119.model.simulator.simulate import simulate_trials
 from anrs119.model.simulator.summaries import (
@@ -308,11 +309,19 @@ def _numpy_safety(tr, p, u):
     grade34 = np.stack([(hit & tr.il2).sum(1), (hit & ~tr.il2).sum(1)], axis=1)
     n1, n2 = tr.il2.sum(1), (~tr.il2).sum(1)
     seen_until = np.minimum(tr.t_last, week)
-    out = {}
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    counts = {}
     for claim, t in (("safety_aids_similar", tr.t_aids), ("safety_death_similar", tr.t_death)):
         hit = t <= seen_until
-        out[claim] = fisher_2x2((hit & tr.il2).sum(1), n1, (hit & ~tr.il2).sum(1), n2)
-    out["safety_grade34_similar"] = fisher_2x2(grade34[:, 0], n1, grade34[:, 1], n2)
+        counts[claim] = ((hit & tr.il2).sum(1), (hit & ~tr.il2).sum(1))
+    counts["safety_grade34_similar"] = (grade34[:, 0], grade34[:, 1])
+    out = {}
+    for claim, (e1, e2) in counts.items():
+        out[claim] = 100.0 * (e1 / n1 - e2 / n2)
+        # the one rule for "similar", recomputed by statsmodels: the Newcombe interval covers 0
+        low, high = confint_proportions_2indep(e1, n1, e2, n2, method="newcomb", compare="diff")
+        out[claim + NO_DIFFERENCE_SUFFIX] = ((low <= 0) & (high >= 0)).astype(float)
     return grade34, out
 
 
@@ -331,7 +340,7 @@ def test_compiled_safety_counts_equal_the_numpy_formula(per_replicate):
     got = safety_summaries(tr, base, u)
     assert list(got) == list(ref)
     for k in ref:
-        assert got[k].tobytes() == ref[k].tobytes(), k
+        np.testing.assert_allclose(got[k], ref[k], rtol=0, atol=1e-12, err_msg=k)
 
 
 @settings(max_examples=200, deadline=None)

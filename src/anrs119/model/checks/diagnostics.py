@@ -16,13 +16,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import gaussian_kde
 
-from anrs119.model.checks.predictive import CHECKS_FILE
+from anrs119.model.checks.predictive import CHECKS_FILE, JOINT_ID, SUBGROUP_ID
 from anrs119.model.checks.sensitivity import SENSITIVITY_FILE, moved_out
-from anrs119.model.inference.abc import DIAGNOSTICS_FILE, STABILITY_FILE
 from anrs119.model.inference.priors import Prior, Priors, load_priors
 from anrs119.model.inference.sample import load_posterior, weighted_quantile
 from anrs119.model.simulator.parameters import default_parameters
 from anrs119.paths import SYNTHETIC_DIR
+
+JOINT_IDS: frozenset[str] = frozenset({JOINT_ID, SUBGROUP_ID})
+"""Rows of the checks files that are joint checks, not claims."""
 
 MOVED_RULE: str = "posterior median outside the prior's central 50% interval"
 OVERLAP_GRID: int = 512
@@ -151,25 +153,59 @@ def implied_table(rows: list[Implied] | None = None) -> pd.DataFrame:
     )
 
 
-def abc_diagnostics() -> pd.DataFrame:
-    return pd.read_csv(DIAGNOSTICS_FILE)
+def posterior_method() -> dict:
+    from anrs119.model.inference.posterior import read_method
+
+    return read_method()
 
 
-def abc_stability() -> pd.DataFrame:
-    return pd.read_csv(STABILITY_FILE)
+def accuracy_table(quantiles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per parameter: posterior median and 95% interval, each with its Monte Carlo standard
+    error, and the largest standardised differences between the two halves of the reference
+    table and between the chosen and the halved acceptance."""
+    from anrs119.model.inference.posterior import read_quantiles
 
+    q = read_quantiles() if quantiles is None else quantiles
+    rows = []
+    for name in dict.fromkeys(q["parameter"]):
+        r = q[q["parameter"] == name].set_index("quantile")
+        cell = {prob: f"{r.loc[prob, 'value']:.3g} ({r.loc[prob, 'mcse']:.2g})" for prob in r.index}
 
-def stability_wide(stab: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Posterior median and 95% interval per parameter, one column per run."""
-    stab = abc_stability() if stab is None else stab
-    stab = stab.assign(
-        summary=lambda d: d.apply(
-            lambda r: f"{r['median']:.3g} ({r['low95']:.3g} to {r['high95']:.3g})", axis=1
+        rows.append(
+            {
+                "parameter": name,
+                "median (MC SE)": cell[0.5],
+                "2.5% (MC SE)": cell[0.025],
+                "97.5% (MC SE)": cell[0.975],
+                "largest |z|, two halves": f"{r['halves_z'].abs().max():.1f}",
+                "largest |z|, half the acceptance": f"{r['halving_z'].abs().max():.1f}",
+            }
         )
-    )
-    wide = stab.pivot(index="parameter", columns="run", values="summary")
-    order = list(dict.fromkeys(stab["parameter"]))
-    return wide.loc[order].reset_index().rename_axis(columns=None)
+    return pd.DataFrame(rows)
+
+
+def posterior_numbers(method: dict | None = None) -> dict[str, str]:
+    """How the posterior was computed and how accurate it is (keys ``mo_post_*``)."""
+    m = posterior_method() if method is None else method
+    crit = m["criteria"]
+    failed = [r for r in m["ladder"] if not r["passes"]]
+    return {
+        "mo_ref_trials": f"{int(m['reference_trials']):,}",
+        "mo_ref_seed": str(m["reference_seed"]),
+        "mo_post_n_stats": str(len(m["statistics"])),
+        "mo_post_accepted": f"{int(m['accepted']):,}",
+        "mo_post_share": f"{100 * float(m['acceptance_share']):.2g}%",
+        "mo_post_ess": f"{float(m['ess']):,.0f}",
+        "mo_post_min_ess": f"{float(crit['min_ess']):,.0f}",
+        "mo_post_bandwidth": f"{float(m['bandwidth']):.2f}",
+        "mo_post_halving_z": f"{float(m['max_halving_z']):.1f}",
+        "mo_post_max_halving": f"{float(crit['max_halving_z']):g}",
+        "mo_post_halves_z": f"{float(m['max_halves_z']):.1f}",
+        "mo_post_max_halves": f"{float(crit['max_halves_z']):g}",
+        "mo_post_bootstrap": str(m["bootstrap_replicates"]),
+        "mo_post_tried": _list([f"{int(r['accepted']):,}" for r in failed]) if failed else "none",
+        "mo_post_converged": "meets" if m["converged"] else "does not meet",
+    }
 
 
 def checks() -> pd.DataFrame:
@@ -207,7 +243,8 @@ def checks_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
                 else f"{_g(t['median'])} ({_g(t['lower95'])} to {_g(t['upper95'])})"
             )
             r[f"{dist} predictive"] = rng
-            r[f"{dist} %ile"] = f"{t['percentile']:.1f}" + (" *" if t["outside95"] else "")
+            se = f" (±{t['mc_se']:.1f})" if "mc_se" in t.index and pd.notna(t["mc_se"]) else ""
+            r[f"{dist} %ile"] = f"{t['percentile']:.1f}{se}" + (" *" if t["outside95"] else "")
         rows.append(r)
     return pd.DataFrame(rows)
 
@@ -220,11 +257,11 @@ def sensitivity_wide(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Percentile of each published value (columns) under each scenario (rows); * = outside
     the central 95%."""
     table = sensitivity() if table is None else table
-    t = table[table["id"] != "joint"].copy()
+    t = table[~table["id"].isin(JOINT_IDS)].copy()
     t["cell"] = t["percentile"].map(lambda v: f"{v:.0f}") + np.where(t["outside95"], "*", "")
     wide = t.pivot(index="label", columns="id", values="cell")
     wide = wide.loc[list(dict.fromkeys(t["label"])), list(dict.fromkeys(t["id"]))]
-    joint = table[table["id"] == "joint"].set_index("label")["percentile"]
+    joint = table[table["id"] == JOINT_ID].set_index("label")["percentile"]
     wide["joint"] = [f"{joint.get(i, np.nan):.1f}" for i in wide.index]
     return wide.reset_index().rename(columns={"label": "assumption"}).rename_axis(columns=None)
 
@@ -250,8 +287,6 @@ def chapter_numbers(
     params = default_parameters()
     p = params.values()
     prov = _provenance()
-    diag = abc_diagnostics()
-    main = diag[diag["run"] == "main"]
     chk = checks()
     post = chk[chk["distribution"] == "posterior"]
     prior = chk[chk["distribution"] == "prior"]
@@ -261,9 +296,12 @@ def chapter_numbers(
 
     claims = load_claims()
     hl = by["il2_halflife"]
-    out_post = [i for i in post.loc[post["outside95"], "id"] if i != "joint"]
-    out_prior = [i for i in prior.loc[prior["outside95"], "id"] if i != "joint"]
+    out_post = [i for i in post.loc[post["outside95"], "id"] if i not in JOINT_IDS]
+    out_prior = [i for i in prior.loc[prior["outside95"], "id"] if i not in JOINT_IDS]
     joint = chk[chk["id"] == "joint"].set_index("distribution")["percentile"]
+    joint_se = chk[chk["id"] == "joint"].set_index("distribution")["mc_se"]
+    pair = chk[chk["id"] == SUBGROUP_ID].set_index("distribution")["percentile"]
+    pair_se = chk[chk["id"] == SUBGROUP_ID].set_index("distribution")["mc_se"]
 
     def listed(frame: pd.DataFrame) -> str:
         return _list(
@@ -283,12 +321,7 @@ def chapter_numbers(
         "mo_n_stats": str(
             int(chk.loc[chk["id"] == "joint", "note"].iloc[0].split(" over ")[1].split()[0])
         ),
-        "mo_population": f"{int(main['particles'].iloc[0]):,}",
-        "mo_check_population": f"{int(diag.loc[diag['run'] != 'main', 'particles'].max()):,}",
-        "mo_generations": str(int(main["generation"].max()) + 1),
-        "mo_simulations": f"{int(main['simulations'].sum()):,}",
-        "mo_final_acceptance": f"{100 * main['acceptance_rate'].iloc[-1]:.1f}%",
-        "mo_final_ess": _f(main["ess"].iloc[-1]),
+        **posterior_numbers(),
         "mo_n_moved": str(sum(r.moved for r in rows)),
         "mo_moved_list": _list([r.parameter for r in rows if r.moved]),
         "mo_moved_rule": MOVED_RULE,
@@ -306,6 +339,12 @@ def chapter_numbers(
         "mo_out_prior": _list(out_prior),
         "mo_joint_prior": _f(joint.get("prior", np.nan), 1),
         "mo_joint_post": _f(joint.get("posterior", np.nan), 1),
+        "mo_joint_prior_se": _f(joint_se.get("prior", np.nan), 1),
+        "mo_joint_post_se": _f(joint_se.get("posterior", np.nan), 1),
+        "mo_pair_prior": _f(pair.get("prior", np.nan), 2),
+        "mo_pair_post": _f(pair.get("posterior", np.nan), 2),
+        "mo_pair_prior_se": _f(pair_se.get("prior", np.nan), 2),
+        "mo_pair_post_se": _f(pair_se.get("posterior", np.nan), 2),
         "mo_n_draws": f"{int(post['n_draws'].max()):,}",
         "mo_n_scenarios": str(sens["scenario"].nunique() - 1),
         "mo_sens_draws": f"{int(sens['n_draws'].max()):,}",

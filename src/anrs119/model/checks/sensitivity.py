@@ -14,11 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anrs119.model.checks.predictive import check_rows, claim_refs, joint_check
+from anrs119.model.checks.predictive import (
+    CLUSTER_KEY,
+    JOINT_ID,
+    SUBGROUP_ID,
+    check_rows,
+    claim_refs,
+    draw_clusters,
+    joint_rows,
+)
 from anrs119.model.inference.draws import predictive_summaries
 from anrs119.model.inference.priors import Priors, load_priors
 from anrs119.model.inference.sample import load_posterior, resample
-from anrs119.model.inference.statistics import statistics
 from anrs119.paths import MODEL_DIR
 from anrs119.seeds import SENSITIVITY_SEED
 
@@ -172,7 +179,6 @@ def sensitivity_table(
     sample = load_posterior() if sample is None else sample
     draws = resample(sample, n_draws, np.random.default_rng(SENSITIVITY_SEED))
     refs = claim_refs()
-    stats_ = statistics()
     frames = []
     for s in scenarios(base, priors):
         if only is not None and not only(s):
@@ -181,21 +187,8 @@ def sensitivity_table(
         summ = predictive_summaries(
             b, d, SENSITIVITY_SEED, visits=s.visits, desc=f"sensitivity: {s.key}", progress=progress
         )
-        rows = check_rows(summ, s.key, refs)
-        j = joint_check(summ, stats_)
-        rows.append(
-            {
-                "id": "joint",
-                "distribution": s.key,
-                "n_draws": j.n_draws,
-                "median": np.nan,
-                "lower95": np.nan,
-                "upper95": np.nan,
-                "percentile": round(100 * j.p_value, 2),
-                "outside95": bool(j.p_value < 0.025),
-                "note": "joint check (as in the predictive checks)",
-            }
-        )
+        summ[CLUSTER_KEY] = draw_clusters(d)
+        rows = check_rows(summ, s.key, refs) + joint_rows(summ, s.key, refs)
         f = pd.DataFrame(rows).rename(columns={"distribution": "scenario"})
         f["group"], f["label"] = s.group, s.label
         frames.append(f[list(COLUMNS)])
@@ -218,7 +211,7 @@ def load_sensitivity(path: Path = SENSITIVITY_FILE) -> pd.DataFrame:
 def moved_out(table: pd.DataFrame) -> pd.DataFrame:
     """Scenario x claim pairs where the published value leaves the predictive range that it
     had in the baseline (or enters it): the assumptions that change a verdict."""
-    t = table[table["id"] != "joint"]
+    t = table[~table["id"].isin((JOINT_ID, SUBGROUP_ID))]
     base = t[t["scenario"] == BASELINE].set_index("id")["outside95"]
     rows = []
     for _, r in t[t["scenario"] != BASELINE].iterrows():

@@ -41,7 +41,7 @@ DISTRIBUTIONS: frozenset[str] = frozenset({"normal", "lognormal"})
 PROVENANCES: frozenset[str] = frozenset({"literature", "assumed"})
 CONFIDENCES: dict[str, str] = {
     "R": "figure read in the cited text",
-    "R2": "figure read on a secondary page quoting the source",
+    "V": "unverified: the cited source's figure, not read at its source here",
     "D": "derived by arithmetic from read figures",
     "U": "no direct figure; weakly informative assumption",
 }

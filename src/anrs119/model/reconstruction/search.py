@@ -22,9 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from anrs119 import ARMS
+from anrs119.extras import MissingExtraError
 from anrs119.model.reconstruction.settings import (
     EMBEDDED_ATTEMPTS,
     POOL_PER_ARM,
@@ -45,6 +45,11 @@ from anrs119.model.simulator.summaries import (
     truncate,
 )
 from anrs119.model.simulator.trials import Trials
+
+try:
+    from numba import njit
+except ModuleNotFoundError as missing:  # numba comes with the optional extra anrs119[model]
+    raise MissingExtraError.of(missing, __name__) from missing
 
 DEFERRAL_QUANTILES: dict[str, float] = {"q25": 0.25, "median": 0.5}
 """The quantile readings of the deferral the kernel can search for (the book's is DEFERRAL_READING;
@@ -166,20 +171,16 @@ def feasible_subgroup_sizes(n_il2: int, n_control: int) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def consistent_counts(n_il2: int, n_control: int, alpha: float) -> np.ndarray:
-    """(n_il2 + 1, n_control + 1) booleans: patient counts whose Newcombe CI of the risk
-    difference includes 0, the book's rule for a "similar" statement."""
-    from anrs119.analysis.endpoints import newcombe_difference_ci
+    """(n_il2 + 1, n_control + 1) booleans: patient counts for which the book's one rule for a
+    "similar" statement detects no difference (:mod:`anrs119.analysis.similarity`)."""
+    from anrs119.analysis.similarity import no_difference_detected
 
-    out = np.zeros((n_il2 + 1, n_control + 1), dtype=np.bool_)
-    for k1 in range(n_il2 + 1):
-        for k2 in range(n_control + 1):
-            _, low, high = newcombe_difference_ci(k1, n_il2, k2, n_control, alpha)
-            out[k1, k2] = low <= 0.0 <= high
-    return out
+    k1, k2 = np.meshgrid(np.arange(n_il2 + 1), np.arange(n_control + 1), indexing="ij")
+    return np.ascontiguousarray(no_difference_detected(k1, n_il2, k2, n_control, alpha))
 
 
 def similarity_level() -> float:
-    from anrs119.analysis.safety import SIMILARITY_ALPHA
+    from anrs119.analysis.similarity import SIMILARITY_ALPHA
 
     return float(SIMILARITY_ALPHA)
 

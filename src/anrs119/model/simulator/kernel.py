@@ -11,14 +11,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
 
+from anrs119.extras import MissingExtraError
 from anrs119.model.simulator.schedule import (
     ART_CD4_REFERENCE,
     ART_VL_REFERENCE,
     VL_REFERENCE,
     WEEKS_PER_YEAR,
 )
+
+try:
+    from numba import njit, prange
+except ModuleNotFoundError as missing:  # numba comes with the optional extra anrs119[model]
+    raise MissingExtraError.of(missing, __name__) from missing
 
 KERNEL_PARAMETERS: tuple[str, ...] = (
     "cd4_pop_median",

@@ -469,8 +469,8 @@ def model_parameters() -> tuple[Parameter, ...]:
             "per person-year",
             cal,
             "guidelines of 2003-06: ART not recommended for asymptomatic patients above 350 "
-            "(French recommendations; US DHHS, PMC3922739 Table 1); fitted to the ART-related "
-            "claims",
+            "(French expert reports 2004/2006, unverified; US DHHS, PMC3922739 Table 1); fitted "
+            "to the ART-related claims",
             "ART-start hazard at true CD4 >= 350 and true VL <= 5 log10, off ART",
             (0.002, 1.0),
         ),
@@ -480,7 +480,8 @@ def model_parameters() -> tuple[Parameter, ...]:
             "log HR per 100 cells/uL below 350",
             cal,
             "guidelines of 2003-06: start recommended at 200-350, necessary below 200 (French "
-            "recommendations; US DHHS, PMC3922739 Table 1); most deferred starts at 230-320 "
+            "expert reports 2004/2006, unverified; US DHHS, PMC3922739 Table 1); most deferred "
+            "starts at 230-320 "
             "(Kitahata NEJM 2009;360:1815); fitted to the ART-related claims",
             "rise of the log ART-start hazard per 100 cells/uL of true CD4 below 350",
             (0.0, 5.0),
@@ -490,9 +491,9 @@ def model_parameters() -> tuple[Parameter, ...]:
             1.0,
             "log HR per log10 above 5",
             "assumed",
-            "VL > 100,000 copies/mL argued for starting (French recommendations; US DHHS "
-            "2005-07 elective threshold 100,000, PMC3922739 Table 1); size of the effect not "
-            "published",
+            "VL > 100,000 copies/mL argued for starting (French expert reports 2004/2006, "
+            "unverified; US DHHS 2005-07 elective threshold 100,000, PMC3922739 Table 1); size "
+            "of the effect not published",
             "rise of the log ART-start hazard per log10 of true VL above 5",
         ),
         Parameter(

@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numba import njit, prange
 from scipy import special, stats
 
+from anrs119.extras import MissingExtraError
 from anrs119.model.simulator.trials import Trials
+
+try:
+    from numba import njit, prange
+except ModuleNotFoundError as missing:  # numba comes with the optional extra anrs119[model]
+    raise MissingExtraError.of(missing, __name__) from missing
 
 PERCENT = 100.0
 
@@ -978,11 +983,22 @@ def grade34_counts(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> np.ndar
 
 
 def safety_summaries(tr: Trials, p: Mapping[str, float], u: np.ndarray) -> dict[str, np.ndarray]:
-    """Fisher P values of the safety statements (AIDS, death, grade 3-4 events by week 96)."""
+    """The safety statements (AIDS, death, grade 3-4 events by week 96) per replicate: the
+    difference in patients with the event (IL-2 minus control, percentage points) under the
+    statement's id, and under ``<id>__no_difference`` 1.0 where the book's one rule for "similar"
+    (:func:`anrs119.analysis.similarity.no_difference_detected`) detects no difference."""
+    from anrs119.analysis.similarity import no_difference_detected
+    from anrs119.model.simulator.keys import NO_DIFFERENCE_SUFFIX
+
     n1, n2 = tr.il2.sum(axis=1), (~tr.il2).sum(axis=1)
     c = _safety_counts(tr, p, u)
-    return {
-        "safety_aids_similar": fisher_2x2(c[:, 0], n1, c[:, 1], n2),
-        "safety_death_similar": fisher_2x2(c[:, 2], n1, c[:, 3], n2),
-        "safety_grade34_similar": fisher_2x2(c[:, 4], n1, c[:, 5], n2),
-    }
+    out = {}
+    for key, col in (
+        ("safety_aids_similar", 0),
+        ("safety_death_similar", 2),
+        ("safety_grade34_similar", 4),
+    ):
+        e1, e2 = c[:, col], c[:, col + 1]
+        out[key] = 100.0 * (e1 / n1 - e2 / n2)
+        out[f"{key}{NO_DIFFERENCE_SUFFIX}"] = no_difference_detected(e1, n1, e2, n2).astype(float)
+    return out
