@@ -70,6 +70,13 @@ CHANGE_READING: Reading = "off_art"
 """Median changes at week 96 among patients still off ART (values after ART would show the
 drug's effect, not IL-2's); the best fit in the feasibility study (MODEL-NOTES)."""
 
+READING_WORDS: dict[str, str] = {
+    "observed": "all values",
+    "off_art": "values off ART",
+    "last_before_art": "last value before ART",
+}
+"""The readings of a change from baseline in words, for text a reader sees."""
+
 WILCOXON_METHOD = "asymptotic"
 """Rank-sum P with normal approximation and continuity correction, as SAS and R print with ties."""
 
@@ -468,7 +475,8 @@ class Reproducer:
                 out[f"{key}_{suffix}"] = Reproduction(
                     f"{key}_{suffix}",
                     float(medians.at[arm, "median"]),
-                    f"median of n = {int(medians.at[arm, 'n'])} ({self.readings.change})",
+                    f"median of {int(medians.at[arm, 'n'])} patients, "
+                    f"{READING_WORDS[self.readings.change]}",
                     change.estimand,
                 )
             out[f"{key}_p"] = Reproduction(

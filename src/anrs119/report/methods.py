@@ -20,7 +20,7 @@ from anrs119.analysis.subgroups import InteractionResult
 from anrs119.analysis.survival import CoxResult
 from anrs119.report import figures
 from anrs119.report.text import fmt_p
-from anrs119.reproduce import CHANGE_STRATEGIES, Reproducer, marker_change
+from anrs119.reproduce import CHANGE_STRATEGIES, READING_WORDS, Reproducer, marker_change
 
 # ---- subgroups and interaction
 
@@ -193,7 +193,7 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
         diff, low, high = median_difference_ci(*samples, resamples=resamples, seed=seed)
         rows.append(
             {
-                "Reading": reading,
+                "Reading": READING_WORDS[reading],
                 "Strategy (ICH E9(R1))": CHANGE_STRATEGIES[reading].strategy,
                 **{f"{arm}: estimate (n)": _median_n(medians, arm) for arm in ARMS},
                 "Summary": "difference in medians (bootstrap CI)",
@@ -237,7 +237,7 @@ def _median_n(medians: pd.DataFrame, arm: str) -> str:
 
 
 def weights_table(reproducer: Reproducer) -> pd.DataFrame:
-    """The stabilised weights by arm: patients weighted, range and mean."""
+    """The stabilized weights by arm: patients weighted, range and mean."""
     t = reproducer.cd4_hypothetical.table.set_index("group")
     return pd.DataFrame(
         {
@@ -264,7 +264,10 @@ def _weeks(value: float) -> str:
 
 
 def _interval(low: float, high: float) -> str:
-    return f"{_weeks(low)} to {_weeks(high)}"
+    low_text, high_text = _weeks(low), _weeks(high)
+    if low_text == high_text == "not reached":
+        return "not reached in any resample"
+    return f"{low_text} to {high_text}"
 
 
 def deferral_table(readings: Sequence[DeferralReading], horizon: float) -> pd.DataFrame:
