@@ -119,7 +119,7 @@ lock: $(STAMP)  ## refresh requirements.lock and requirements-run.lock (exact pi
 clean:  ## remove the build output (keeps .venv)
 	rm -rf _build
 
-mutation: $(STAMP)  ## mutation testing (mutmut) of the verdict, tolerance, reproduction, endpoint, predictive-check and ADaM-key code; prints the kill rate (not part of make test: about an hour on two cores)
+mutation: $(STAMP)  ## mutation testing (mutmut) of the verdict, tolerance, reproduction, endpoint, predictive-check and ADaM-key code; prints the kill rate (not part of make test: an hour or more on two cores)
 	$(BIN)/python -m anrs119 compile
 	$(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || { tail -40 mutants.log; exit 1; }
 	$(BIN)/mutmut export-cicd-stats
