@@ -222,3 +222,11 @@ def test_chapter_numbers_and_tables_come_from_the_summary(committed) -> None:
     assert len(table) == len(tables.SCENARIOS) * len(tables.METHODS)
     assert len(tables.arm_table(committed["summary"])) == len(table)
     assert len(tables.truth_display(committed["truth"])) == 1 + est.FULL.draws
+
+
+def test_numbers_are_signed_whole_numbers_without_a_negative_zero() -> None:
+    assert [tables._whole(x) for x in (-0.3, -0.6, 12.4)] == ["+0", "-1", "+12"]
+    row = pd.Series({"bias": -0.3, "bias_mcse": 2.0, "bias_detected": False})
+    assert tables.bias_phrase(row) == "within Monte Carlo error of the truth (+0, Monte Carlo SE 2)"
+    row = pd.Series({"bias": -12.4, "bias_mcse": 2.6, "bias_detected": True})
+    assert tables.bias_phrase(row) == "too low by 12 cells/µL (Monte Carlo SE 3)"

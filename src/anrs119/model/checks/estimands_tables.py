@@ -167,12 +167,17 @@ def read_trials(path: Path = TRIALS_FILE) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def _whole(x: float) -> str:
+    """A signed whole number, never "-0"."""
+    return f"{round(x):+d}"
+
+
 def _signed(x: float, se: float) -> str:
     if not np.isfinite(x):
         return ""
     if not np.isfinite(se):
-        return f"{x:+.0f}"
-    return f"{x:+.0f} ({se:.0f})" if se >= 0.5 else f"{x:+.0f} ({se:.1f})"
+        return _whole(x)
+    return f"{_whole(x)} ({se:.0f})" if se >= 0.5 else f"{_whole(x)} ({se:.1f})"
 
 
 def _percent(c: float, se: float) -> str:
@@ -194,7 +199,7 @@ def validation_table(summary: pd.DataFrame | None = None, quantity: str = "diffe
                 {
                     "ART start follows": SHORT_SCENARIOS[scenario] if m is METHODS[0] else "",
                     "Method": m.label,
-                    "Truth": f"{r['truth']:+.0f} ({m.target})",
+                    "Truth": f"{_whole(r['truth'])} ({m.target})",
                     "Bias (MC SE)": _signed(r["bias"], r["bias_mcse"]),
                     "95% interval covers the truth (MC SE)": coverage or "no interval",
                 }
@@ -213,7 +218,7 @@ def arm_table(summary: pd.DataFrame | None = None) -> pd.DataFrame:
             row = {"ART start follows": label, "Method": m.label}
             for arm in ARMS:
                 r = s.loc[(scenario, m.key, arm)]
-                row[f"{arm}: truth"] = f"{r['truth']:+.0f}"
+                row[f"{arm}: truth"] = _whole(r["truth"])
                 row[f"{arm}: bias (MC SE)"] = _signed(r["bias"], r["bias_mcse"])
             rows.append(row)
     return pd.DataFrame(rows)
@@ -227,8 +232,8 @@ def truth_display(truth: pd.DataFrame | None = None) -> pd.DataFrame:
         rows.append(
             {
                 "Parameter point": r["point"],
-                "Median change, IL-2": f"{r['median_il2']:+.0f}",
-                "Median change, control": f"{r['median_control']:+.0f}",
+                "Median change, IL-2": _whole(r["median_il2"]),
+                "Median change, control": _whole(r["median_control"]),
                 "Difference in medians (MC SE)": _signed(
                     r["median_difference"], r["median_difference_mcse"]
                 ),
@@ -249,7 +254,7 @@ def bias_phrase(r: pd.Series, unit: str = "cells/µL") -> str:
     error of the truth (+2, Monte Carlo SE 3)" when it is not detected (:data:`DETECTION_Z`)."""
     se = _se(r["bias_mcse"])
     if not bool(r["bias_detected"]):
-        return f"within Monte Carlo error of the truth ({r['bias']:+.0f}, Monte Carlo SE {se})"
+        return f"within Monte Carlo error of the truth ({_whole(r['bias'])}, Monte Carlo SE {se})"
     side = "high" if r["bias"] > 0 else "low"
     return f"too {side} by {abs(r['bias']):.0f} {unit} (Monte Carlo SE {se})"
 
@@ -326,19 +331,19 @@ def chapter_numbers(
     at_median = t.iloc[0]
     for key in ("il2", "control", "difference"):
         for stat in ("median", "mean"):
-            out[f"hv_truth_{stat}_{key}"] = f"{at_median[f'{stat}_{key}']:+.0f}"
+            out[f"hv_truth_{stat}_{key}"] = _whole(at_median[f"{stat}_{key}"])
     out["hv_cohort_per_arm"] = f"{int(at_median['cohort_per_arm']):,}"
     out["hv_week"] = int(at_median["week"])
     draws = t.iloc[1:]
     out["hv_truth_draws"] = len(draws)
     if len(draws):
         low, high = draws["median_difference"].min(), draws["median_difference"].max()
-        out["hv_truth_draw_range"] = f"{low:+.0f} to {high:+.0f}"
+        out["hv_truth_draw_range"] = f"{_whole(low)} to {_whole(high)}"
     for _, r in s.iterrows():
         stem = _stem(r)
         out[f"{stem}_bias"] = _signed(r["bias"], r["bias_mcse"])
         out[f"{stem}_phrase"] = bias_phrase(r)
-        out[f"{stem}_mean"] = f"{r['mean_estimate']:+.0f}"
+        out[f"{stem}_mean"] = _whole(r["mean_estimate"])
         out[f"{stem}_sd"] = f"{r['empirical_se']:.0f}"
         if np.isfinite(r["coverage"]):
             out[f"{stem}_coverage"] = _percent(r["coverage"], r["coverage_mcse"])
