@@ -31,9 +31,26 @@ def truth(point) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def trials(point) -> pd.DataFrame:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANRS119_WORKERS", "1")  # in-process: the reduced run is a few seconds
-        return est.validation_trials(point, SIZE, progress=False)
+    import numba
+
+    threads = numba.get_num_threads()  # an in-process task sets one thread: give them back
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ANRS119_WORKERS", "1")  # in-process: the reduced run is a few seconds
+            return est.validation_trials(point, SIZE, progress=False)
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _in_process(task: est._Task) -> list[dict]:
+    """One validation task in this process, numba's thread count restored afterwards."""
+    import numba
+
+    threads = numba.get_num_threads()
+    try:
+        return est._run_task(task)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def test_without_art_nobody_starts_art_and_the_paths_are_unchanged(point) -> None:
@@ -89,7 +106,7 @@ def test_trials_are_deterministic_and_do_not_depend_on_the_chunks(point, trials)
     last = SIZE.trials - 1
     assert SIZE.chunk > last
     task = est._Task(point, "measured_cd4", last, 1, SIZE.coverage_trials, SIZE.resamples)
-    again = pd.DataFrame(est._run_task(task))
+    again = pd.DataFrame(_in_process(task))
     numeric = again.columns.difference(["scenario", "trial"])
     again[numeric] = again[numeric].astype(float).round(est.ESTIMATE_DIGITS)
     kept = trials[trials["scenario"] == "measured_cd4"]
@@ -202,7 +219,7 @@ def test_committed_truth_and_first_trial_regenerate_from_their_seeds(tmp_path: P
     lines = tables.DRAWS_FILE.read_text(encoding="utf-8").splitlines()
     assert mine.read_text(encoding="utf-8").splitlines() == lines[:2]
     task = est._Task(point, "true_cd4", 0, 1, est.FULL.coverage_trials, est.FULL.resamples)
-    row = pd.DataFrame(est._run_task(task))
+    row = pd.DataFrame(_in_process(task))
     numeric = row.columns.difference(["scenario", "trial"])
     row[numeric] = row[numeric].astype(float).round(est.ESTIMATE_DIGITS)
     committed = tables.read_trials().iloc[[0]].reset_index(drop=True)
