@@ -57,3 +57,20 @@ def test_a_bad_alternative_prior_stops_validate_extensions_before_any_simulation
     err = capsys.readouterr().err
     assert "prior_alternatives.csv: line 2: field parameter" in err and "Traceback" not in err
     assert not (tmp_path / "empty").exists()
+
+
+def test_validate_estimands_runs_the_validation_and_names_what_it_wrote(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    import anrs119.model.checks.estimands as est
+
+    calls = []
+
+    def fake(progress: bool) -> list:
+        calls.append(progress)
+        return [tmp_path / "estimands_validation.csv"]
+
+    monkeypatch.setattr(est, "run_validation", fake)
+    assert main(["validate-estimands", "--quiet"]) == 0
+    assert calls == [False]
+    assert "estimands_validation.csv" in capsys.readouterr().out

@@ -106,6 +106,14 @@ def _validate_extensions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate_estimands(args: argparse.Namespace) -> int:
+    from anrs119.model.checks.estimands import run_validation
+
+    for path in run_validation(progress=not args.quiet):
+        print(f"wrote {path}")
+    return 0
+
+
 def _compile(args: argparse.Namespace) -> int:
     from anrs119.model.compiled import compile_kernels
 
@@ -174,6 +182,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "-> data/model/confrontation_*",
         _validate_extensions,
     ),
+    "validate-estimands": (
+        "IPCW and mixed model against the known no-ART truth -> data/model/estimands_*.csv",
+        _validate_estimands,
+    ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
     "scorecard": (
         "every claim: reproduced (a) and predicted (b); exit 1 if any fails (a)",
@@ -187,6 +199,18 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         _notebooks_branch,
     ),
 }
+
+
+QUIET_COMMANDS: tuple[str, ...] = (
+    "data",
+    "calibrate",
+    "operating",
+    "ensemble",
+    "sbc",
+    "validate-extensions",
+    "validate-estimands",
+)
+"""Commands with a progress bar that ``--quiet`` turns off."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "claims":
             command.add_argument("--results-only", action="store_true", help="omit design facts")
-        elif name in ("data", "calibrate", "operating", "ensemble", "sbc", "validate-extensions"):
+        elif name in QUIET_COMMANDS:
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")
@@ -244,14 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-ONE_BLAS_THREAD: tuple[str, ...] = ("sbc", "validate-extensions")
+ONE_BLAS_THREAD: tuple[str, ...] = ("sbc", "validate-extensions", "validate-estimands")
 """Commands that set one BLAS thread before anything loads numpy (:func:`_one_blas_thread`)."""
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.command in ONE_BLAS_THREAD:
         _one_blas_thread()
-    if args.command not in ("calibrate", "data", "priors", "sbc", "validate-extensions"):
+    if args.command not in ("calibrate", "data", "priors", *ONE_BLAS_THREAD):
         return int(args.handler(args))
     errors = _input_errors()
     try:

@@ -57,3 +57,14 @@ CONFRONTATION_SEED: int = 2011_15112
 """The confrontation with the subgroup result: posterior-predictive draws and trials of every
 posterior compared (the same random numbers for each: common random numbers), and the bootstrap
 of the left-out posteriors (Robert et al., PNAS 2011;108:15112, on ABC model choice)."""
+
+ESTIMANDS_TRUTH_SEED: int = 2009_119
+"""The hypothetical estimands' known truth: the large cohorts simulated with ART made impossible,
+and the posterior draws at which the truth is also computed."""
+
+ESTIMANDS_TRIALS_SEED: int = 2009_096
+"""Trials simulated to validate the hypothetical estimands (the same patients under both models of
+ART start: common random numbers)."""
+
+ESTIMANDS_BOOTSTRAP_SEED: int = 2009_097
+"""Subject order and bootstrap resamples of those trials (one seed per trial derived from it)."""

@@ -404,6 +404,7 @@ def subgroup_values(reproducer: Reproducer) -> dict[str, str | int]:
 
 def hypothetical_values(reproducer: Reproducer) -> dict[str, str | int]:
     """Strings the markers chapter glues for the IPCW reading and the off-ART counts."""
+    from anrs119.analysis.hypothetical import GUIDELINE_CD4, GUIDELINE_VL
     from anrs119.reproduce import IPCW_RESAMPLES
 
     hyp = reproducer.cd4_hypothetical
@@ -416,6 +417,8 @@ def hypothetical_values(reproducer: Reproducer) -> dict[str, str | int]:
         "mm_diff": f"{reproducer.cd4_mixed_model.difference:+.0f}",
         "mm_ci": "{:+.0f} to {:+.0f}".format(*reproducer.cd4_mixed_model.diff_ci),
         "mm_patients": reproducer.cd4_mixed_model.n_patients,
+        "ipcw_guideline_cd4": f"{GUIDELINE_CD4:.0f}",
+        "ipcw_guideline_vl": f"{10**GUIDELINE_VL:,.0f}",
     }
     for arm, key in zip(ARMS, ("il2", "control"), strict=True):
         out[f"ipcw_{key}"] = f"{t.at[arm, 'median']:+.0f}"
