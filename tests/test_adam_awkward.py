@@ -41,7 +41,7 @@ def test_numeric_arm_codes_in_xpt_are_refused_once_per_column(
     p = assert_located(err, "ADSL.XPT", "ARM", 1, adam.RULE_TEXT)
     assert p.got == (
         'numbers 1 (3 rows), 2 (3 rows) where text "IL-2", "Control" is expected: a numeric '
-        "SAS variable holds codes whose labels are in a format catalogue the file does not "
+        "SAS variable holds codes whose labels are in a format catalog the file does not "
         "carry; export ARM as its formatted text values"
     )
     assert_located(err, "ADSL.XPT", "ARMCD", 1, adam.RULE_TEXT)

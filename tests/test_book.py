@@ -59,7 +59,13 @@ def test_an_error_in_a_cell_fails_the_build(tmp_path: Path) -> None:
     book.mkdir()
     config = (REPO_ROOT / "_config.yml").read_text(encoding="utf-8")
     # The project's own execution settings, without the project's extension and bibliography.
-    for line in ("    - anrs119.sphinxext\n", "  - references.bib\n", "    bibtex_reference_style"):
+    dropped = (
+        "    - anrs119.sphinxext\n",
+        "  - references.bib\n",
+        "    bibtex_reference_style",
+        "    bibtex_default_style",
+    )
+    for line in dropped:
         config = "".join(c for c in config.splitlines(keepends=True) if not c.startswith(line))
     (book / "_config.yml").write_text(config.replace("bibtex_bibfiles:\n", ""), encoding="utf-8")
     (book / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")

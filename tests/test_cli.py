@@ -42,3 +42,35 @@ def test_bad_priors_file_gives_a_message_not_a_traceback(
     assert main(["priors"]) == 2
     err = capsys.readouterr().err
     assert "priors.csv" in err and "header" in err and "Traceback" not in err
+
+
+def test_a_bad_alternative_prior_stops_validate_extensions_before_any_simulation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import anrs119.model.checks.confrontation as cf
+
+    bad = tmp_path / "prior_alternatives.csv"
+    bad.write_text(",".join(cf.ALTERNATIVE_COLUMNS) + "\nx,nonsense,normal,1,1,,,s,r\n")
+    monkeypatch.setattr(cf.load_alternatives, "__defaults__", (bad, None))
+    monkeypatch.setenv("ANRS119_CACHE", str(tmp_path / "empty"))  # a table would be simulated
+    assert main(["validate-extensions"]) == 2
+    err = capsys.readouterr().err
+    assert "prior_alternatives.csv: line 2: field parameter" in err and "Traceback" not in err
+    assert not (tmp_path / "empty").exists()
+
+
+def test_validate_estimands_runs_the_validation_and_names_what_it_wrote(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    import anrs119.model.checks.estimands as est
+
+    calls = []
+
+    def fake(progress: bool) -> list:
+        calls.append(progress)
+        return [tmp_path / "estimands_validation.csv"]
+
+    monkeypatch.setattr(est, "run_validation", fake)
+    assert main(["validate-estimands", "--quiet"]) == 0
+    assert calls == [False]
+    assert "estimands_validation.csv" in capsys.readouterr().out

@@ -155,3 +155,33 @@ def test_the_book_reads_the_embedded_trial_as_the_model_summarised_it() -> None:
         if mine != pytest.approx(value, **tolerance):
             mismatched[claim_id] = (mine, value)
     assert not mismatched, f"book vs model summaries: {mismatched}"
+
+
+def test_sap_rows_follow_the_registry_and_the_readings_in_use() -> None:
+    """One SAP row per claim group of the registry, in its order, and the rows change with the
+    reading: the Kaplan-Meier reading names its censoring and its log-rank test."""
+    from anrs119.data import load_dataset
+    from anrs119.reproduce import Readings, Reproducer
+
+    # one row per claim group; the safety group has one row per statement
+    claims = results()
+    groups = [
+        g
+        for cid, g in zip(claims.index, claims["claim"], strict=True)
+        for g in ([cid] if g == "safety" else [g])
+    ]
+    default = Reproducer(load_dataset()).sap()
+    assert [s.claim for s in default] == list(dict.fromkeys(groups))
+    km = {s.claim: s for s in Reproducer(load_dataset(), readings=Readings(proportion="km")).sap()}
+    assert km["primary_w96"].test == "log-rank through week 96"
+    assert "Kaplan-Meier" in km["primary_w96"].missing_data
+    assert "(km)" in km["primary_w96"].summary_measure
+    observed = {
+        s.claim: s for s in Reproducer(load_dataset(), readings=Readings(change="observed")).sap()
+    }
+    assert "no value at week" in observed["cd4_change_w96"].missing_data
+    assert "treatment policy" in str(observed["cd4_change_w96"].intercurrent)
+    other = {
+        s.claim: s for s in Reproducer(load_dataset(), readings=Readings(deferral="km_rmst")).sap()
+    }
+    assert "restricted mean" in other["lowvl_art_deferral"].summary_measure

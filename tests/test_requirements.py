@@ -18,7 +18,7 @@ from anrs119.extras import EXTRAS
 from anrs119.paths import REPO_ROOT
 
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))["project"]
-MODEL_ONLY = {"numba", "llvmlite", "pyabc", "distributed", "dask"}
+MODEL_ONLY = {"numba", "llvmlite", "distributed", "dask"}
 BOOK_ONLY = {"jupyter-book", "jupytext", "sphinx-book-theme", "markdownify"}
 PYTHONS = ("3.11.5", "3.12", "3.13")
 """3.11.5, not 3.11.0: the pinned soupsieve (through beautifulsoup4, nbconvert) needs it."""
@@ -47,7 +47,7 @@ def test_run_time_dependencies_leave_building_and_the_model_to_extras() -> None:
     extras = PYPROJECT["optional-dependencies"]
     assert {"statsmodels", "myst-nb", "numpy", "pandas"} <= runtime
     assert not runtime & (MODEL_ONLY | BOOK_ONLY), runtime & (MODEL_ONLY | BOOK_ONLY)
-    assert {_name(r) for r in extras["model"]} == {"numba", "pyabc", "distributed"}
+    assert {_name(r) for r in extras["model"]} == {"numba", "distributed"}
     assert "jupyter-book" in {_name(r) for r in extras["book"]}
     assert {"jupyterlab", "nbconvert"} == {_name(r) for r in extras["notebook"]}
     for extra in ("book", "model", "notebook"):  # anrs119.extras knows the same extras

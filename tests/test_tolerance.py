@@ -30,6 +30,7 @@ from anrs119.tolerance import (
     median_reach,
     rank_sum_p_reach,
     recording_step,
+    rounding_interval,
 )
 
 values = st.lists(st.integers(-50, 50), min_size=3, max_size=9)
@@ -253,3 +254,13 @@ def test_exactness_is_true_on_the_embedded_trial_and_false_where_one_patient_cha
     harmed = mutations.add_aids_events(dataset, ARMS[0], 20, week)
     verdicts = exactness(Reproducer(harmed))
     assert not verdicts["safety_aids_similar"] and verdicts["safety_death_similar"]
+
+
+def test_ranges_print_as_a_two_decimal_claim_only_within_half_a_hundredth():
+    """A median without a recording grid is a range; it reaches +0.04 only if it meets
+    [0.035, 0.045)."""
+    claim = load_claims().loc["vl_change_w96_control"]
+    assert rounding_interval(0.04, 2) == pytest.approx((0.035, 0.045))
+    assert Reach("m", "x", (), "", ((0.030, 0.036),)).prints(claim)
+    assert not Reach("m", "x", (), "", ((0.030, 0.0349),)).prints(claim)
+    assert not Reach("m", "x", (), "", ((0.045, 0.05),)).prints(claim)

@@ -40,16 +40,16 @@ SYNTHETIC_PREFIX = f"{SYNTHETIC_STUDYID}-"
 """Every synthetic USUBJID starts with this (STUDYID-subject, the CDISC convention)."""
 
 LAB_PARAMS: tuple[str, ...] = ("CD4", "VLLOG")
-"""ADLB parameters the chapters analyse: each arm needs rows and baselines for each of them."""
+"""ADLB parameters the chapters analyze: each arm needs rows and baselines for each of them."""
 
 MAX_SHOWN = 20
 """At most this many problems are listed in an error message (all are kept in `.problems`)."""
 
 CHG_TOLERANCE = 1e-6
-"""Absolute tolerance for CHG = AVAL - BASE and BASE = baseline AVAL (cells/uL or log10)."""
+"""Absolute tolerance for CHG = AVAL - BASE and BASE = baseline AVAL (cells/µL or log10)."""
 
 CD4_MAX = 5000.0
-"""Highest credible CD4 count in cells/uL; above it the unit is almost surely wrong (cells/L)."""
+"""Highest credible CD4 count in cells/µL; above it the unit is almost surely wrong (cells/L)."""
 
 VLLOG_RANGE = (0.0, 8.0)
 """Credible range of plasma HIV RNA in log10 copies/mL (below 0 or above 8 is not a viral load)."""
@@ -142,23 +142,23 @@ _YN = ("Y", "N")
 ADSL = Table(
     name="adsl",
     label="Subject level",
-    description="One row per randomised patient: arm and baseline characteristics.",
+    description="One row per randomized patient: arm and baseline characteristics.",
     key=("USUBJID",),
     min_rows=1,
     columns=(
         _USUBJID,
-        Column("ARM", "text", "Randomised arm", "Arm as randomised.", allowed=ARMS),
+        Column("ARM", "text", "Randomized arm", "Arm as randomized.", allowed=ARMS),
         Column(
             "ARMCD",
             "text",
-            "Randomised arm code",
+            "Randomized arm code",
             "Short code of ARM; must match it.",
             allowed=tuple(ARM_CODES[a] for a in ARMS),
         ),
         Column(
             "AGE",
             "integer",
-            "Age at randomisation",
+            "Age at randomization",
             "Completed years.",
             unit="years",
             minimum=AGE_RANGE[0],
@@ -169,7 +169,7 @@ ADSL = Table(
             "BCD4",
             "number",
             "Baseline CD4 count",
-            "CD4 T-cell count at randomisation.",
+            "CD4 T-cell count at randomization.",
             unit="cells/uL",
             minimum=0.0,
             maximum=CD4_MAX,
@@ -178,7 +178,7 @@ ADSL = Table(
             "BVLLOG",
             "number",
             "Baseline plasma HIV RNA",
-            "Viral load at randomisation, log10 scale; defines the low-viral-load subgroup.",
+            "Viral load at randomization, log10 scale; defines the low-viral-load subgroup.",
             unit="log10 copies/mL",
             minimum=VLLOG_RANGE[0],
             maximum=VLLOG_RANGE[1],
@@ -216,7 +216,7 @@ ADSL = Table(
             nullable=True,
         ),
         Column(
-            "SITEID", "text", "Site identifier", "Recruiting centre.", required=False, nullable=True
+            "SITEID", "text", "Site identifier", "Recruiting center.", required=False, nullable=True
         ),
     ),
 )
@@ -239,14 +239,14 @@ ADLB = Table(
             "PARAMCD",
             "text",
             "Parameter code",
-            "CD4 = CD4 count (cells/uL); VLLOG = plasma HIV RNA (log10 copies/mL).",
+            "CD4 = CD4 count (cells/µL); VLLOG = plasma HIV RNA (log10 copies/mL).",
             allowed=("CD4", "VLLOG"),
         ),
         Column(
             "AVISITN",
             "integer",
             "Analysis visit",
-            "Scheduled visit, in weeks since randomisation (baseline = 0).",
+            "Scheduled visit, in weeks since randomization (baseline = 0).",
             unit="weeks",
         ),
         Column(
@@ -307,7 +307,7 @@ ADTTE = Table(
     name="adtte",
     label="Time to event",
     description=(
-        "One row per patient and end point: time from randomisation to the event, "
+        "One row per patient and end point: time from randomization to the event, "
         "or to the last time the patient was known to be free of it (censored)."
     ),
     key=("USUBJID", "PARAMCD"),
@@ -318,9 +318,9 @@ ADTTE = Table(
             "PARAMCD",
             "text",
             "Parameter code",
-            "PRIMARY = composite primary end point (CD4 < 300 cells/uL, ART initiation, "
+            "PRIMARY = composite primary end point (CD4 < 300 cells/µL, ART initiation, "
             "AIDS-defining event or death, whichever first); ARTINIT = start of ART; "
-            "CD4LT300 = first CD4 < 300 cells/uL; AIDSDTH = AIDS-defining event or death; "
+            "CD4LT300 = first CD4 < 300 cells/µL; AIDSDTH = AIDS-defining event or death; "
             "DEATH (optional) = death from any cause, needed to count deaths that follow an "
             "AIDS-defining event.",
             allowed=("PRIMARY", "ARTINIT", "CD4LT300", "AIDSDTH", "DEATH"),
@@ -329,7 +329,7 @@ ADTTE = Table(
             "AVAL",
             "number",
             "Analysis value",
-            "Weeks from randomisation to the event or censoring (not days).",
+            "Weeks from randomization to the event or censoring (not days).",
             unit="weeks",
             minimum=0.0,
             maximum=WEEKS_MAX,
@@ -385,7 +385,7 @@ ADAE = Table(
             "ASTWK",
             "number",
             "Onset week",
-            "Week of onset, counted from randomisation.",
+            "Week of onset, counted from randomization.",
             unit="weeks",
         ),
         Column("AETERM", "text", "Reported term", "Verbatim term.", required=False, nullable=True),
@@ -446,7 +446,7 @@ RULE_NO_SPACES = "text without spaces around it (SAS padding aside)"
 RULE_TEXT = "stored as text, not as numeric codes"
 RULE_ARMCD = "ARMCD matches ARM (" + ", ".join(f"{a} -> {c}" for a, c in ARM_CODES.items()) + ")"
 RULE_IN_ADSL = "USUBJID in adsl"
-RULE_ALL_ARMS = "every arm randomised: " + ", ".join(ARMS)
+RULE_ALL_ARMS = "every arm randomized: " + ", ".join(ARMS)
 RULE_ARM_PARAM = (
     "every arm has subjects with rows for each PARAMCD in {" + ", ".join(LAB_PARAMS) + "}"
 )
@@ -1135,7 +1135,7 @@ class _Checker:
     ) -> None:
         """One problem for a coded column stored as numbers: the codes cannot be mapped.
 
-        SAS keeps the labels of coded values (1 = "IL-2") in a format catalogue that an XPT
+        SAS keeps the labels of coded values (1 = "IL-2") in a format catalog that an XPT
         or sas7bdat file does not carry, so which number is which arm is not for the book
         to guess; one problem per column, not per row, because every row is wrong the same way.
         """
@@ -1150,7 +1150,7 @@ class _Checker:
         expected = ", ".join(_fmt(a) for a in col.allowed or ())
         got = (
             f"numbers {', '.join(shown)} where text {expected} is expected: a numeric SAS "
-            "variable holds codes whose labels are in a format catalogue the file does not "
+            "variable holds codes whose labels are in a format catalog the file does not "
             f"carry; export {col.name} as its formatted text values"
         )
         self.add(col.name, int(idx[0]), RULE_TEXT, got)

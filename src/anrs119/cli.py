@@ -106,6 +106,23 @@ def _validate_reconstructions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_blas_thread() -> None:
+    """Many small least-squares fits: one BLAS thread each (set before numpy loads; on a loaded
+    two-core machine the threaded solver took fifty times longer)."""
+    import os
+
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def _sbc(args: argparse.Namespace) -> int:
+    from anrs119.model.checks.sbc import sbc_main
+
+    for path in sbc_main(progress=not args.quiet):
+        print(f"wrote {path}")
+    return 0
+
+
 def _validate_whatif(args: argparse.Namespace) -> int:
     from anrs119.model.reconstruction import whatif
     from anrs119.model.reconstruction.assess import FULL, REDUCED
@@ -116,6 +133,22 @@ def _validate_whatif(args: argparse.Namespace) -> int:
         reference=whatif.book_reference(args.reduced, not args.quiet),
     )
     print(f"wrote {whatif.write_whatif(table, Path(args.folder))}")
+    return 0
+
+
+def _validate_extensions(args: argparse.Namespace) -> int:
+    from anrs119.model.checks.confrontation import confrontation_main
+
+    for path in confrontation_main(progress=not args.quiet):
+        print(f"wrote {path}")
+    return 0
+
+
+def _validate_estimands(args: argparse.Namespace) -> int:
+    from anrs119.model.checks.estimands import run_validation
+
+    for path in run_validation(progress=not args.quiet):
+        print(f"wrote {path}")
     return 0
 
 
@@ -178,6 +211,19 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "simulate power, type I error and coverage -> data/model/operating.csv",
         _operating,
     ),
+    "sbc": (
+        "simulation-based calibration of the posterior method -> data/model/sbc.csv",
+        _sbc,
+    ),
+    "validate-extensions": (
+        "the model against the subgroup result: leave-outs, priors, extensions "
+        "-> data/model/confrontation_*",
+        _validate_extensions,
+    ),
+    "validate-estimands": (
+        "IPCW and mixed model against the known no-ART truth -> data/model/estimands_*.csv",
+        _validate_estimands,
+    ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
     "whatif": (
         "how plausible an abstract in the claims registry's format is under the model",
@@ -206,6 +252,18 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
 }
 
 
+QUIET_COMMANDS: tuple[str, ...] = (
+    "data",
+    "calibrate",
+    "operating",
+    "ensemble",
+    "sbc",
+    "validate-extensions",
+    "validate-estimands",
+)
+"""Commands with a progress bar that ``--quiet`` turns off."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m anrs119",
@@ -220,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "claims":
             command.add_argument("--results-only", action="store_true", help="omit design facts")
-        elif name in ("data", "calibrate", "operating", "ensemble"):
+        elif name in QUIET_COMMANDS:
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")
@@ -246,12 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
+    from anrs119.model.checks.confrontation import AlternativesError
     from anrs119.model.inference.priors import PriorsError
     from anrs119.model.inference.sample import PosteriorError
     from anrs119.model.simulator.parameters import ModelInputError
     from anrs119.published import ClaimsError
 
-    return (ClaimsError, ModelInputError, PosteriorError, PriorsError)
+    return (AlternativesError, ClaimsError, ModelInputError, PosteriorError, PriorsError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -269,8 +328,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+ONE_BLAS_THREAD: tuple[str, ...] = (
+    "sbc",
+    "validate-extensions",
+    "validate-estimands",
+    "validate-reconstructions",
+    "validate-whatif",
+    "whatif",
+)
+"""Commands that set one BLAS thread before anything loads numpy (:func:`_one_blas_thread`)."""
+
+
 def _run(args: argparse.Namespace) -> int:
-    if args.command not in ("calibrate", "data", "priors"):
+    if args.command in ONE_BLAS_THREAD:
+        _one_blas_thread()
+    if args.command not in ("calibrate", "data", "priors", *ONE_BLAS_THREAD):
         return int(args.handler(args))
     errors = _input_errors()
     try:

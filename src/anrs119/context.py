@@ -69,9 +69,23 @@ TRIAL_TYPES: tuple[str, ...] = (
     "IL-2 without ART",
     "IL-2 before ART interruption",
     "systematic review",
+    "immediate vs deferred ART",
 )
+IL2_TYPES: tuple[str, ...] = TRIAL_TYPES[:4]
+"""The kinds of IL-2 evidence; the registry also holds START, the trial of when to start ART,
+whose answer (start at once, whatever the CD4 count) is why ANRS 119's question is closed."""
 RESULTS: frozenset[str] = frozenset(
-    {"cd4", "cd4_level", "od_death", "death", "oi", "harm", "art_restart", "failure"}
+    {
+        "cd4",
+        "cd4_level",
+        "od_death",
+        "death",
+        "oi",
+        "harm",
+        "art_restart",
+        "failure",
+        "serious_or_death",
+    }
 )
 RATIO_MEASURES: frozenset[str] = frozenset({"hazard_ratio", "risk_ratio"})
 CD4_MEASURES: frozenset[str] = frozenset(
@@ -268,7 +282,7 @@ def _check_trial_row(row: pd.Series) -> list[Problem]:
     elif year not in str(row["citation"]):
         fail("year", "the citation carries the year")
     if (
-        row["result"] in {"od_death", "death", "oi", "harm"}
+        row["result"] in {"od_death", "death", "oi", "harm", "serious_or_death"}
         and row["measure"] not in RATIO_MEASURES
     ):
         fail("measure", f"a clinical result is one of {sorted(RATIO_MEASURES)}")

@@ -1,7 +1,7 @@
 """Optional parts of the package, and a clear message when one is missing.
 
 The chapters need only the package's own dependencies. Building the site needs the ``book``
-extra, regenerating the model's stored outputs the ``model`` extra (numba, pyabc, Dask), and
+extra, regenerating the model's stored outputs the ``model`` extra (numba, Dask), and
 running notebooks outside the repository the ``notebook`` extra. Code that needs an extra calls
 `require` before importing it, so that a reader without it learns which extra to install
 instead of meeting a bare ``ModuleNotFoundError``.
@@ -13,7 +13,7 @@ import importlib.util
 
 EXTRAS: dict[str, tuple[str, ...]] = {
     "book": ("jupyter_book", "jupytext", "markdownify"),
-    "model": ("numba", "pyabc", "distributed"),
+    "model": ("numba", "distributed"),
     "notebook": ("jupyterlab", "nbconvert"),
 }
 """Each optional extra (pyproject.toml) and the modules it provides."""

@@ -70,6 +70,13 @@ CHANGE_READING: Reading = "off_art"
 """Median changes at week 96 among patients still off ART (values after ART would show the
 drug's effect, not IL-2's); the best fit in the feasibility study (MODEL-NOTES)."""
 
+READING_WORDS: dict[str, str] = {
+    "observed": "all values",
+    "off_art": "values off ART",
+    "last_before_art": "last value before ART",
+}
+"""The readings of a change from baseline in words, for text a reader sees."""
+
 WILCOXON_METHOD = "asymptotic"
 """Rank-sum P with normal approximation and continuity correction, as SAS and R print with ties."""
 
@@ -112,14 +119,14 @@ READING_LABELS: dict[str, dict[str, str]] = {
 }
 
 DEFAULT_JUSTIFICATION: dict[str, str] = {
-    "proportion": "the forensic chapter finds crude proportions of two arm sizes that print the "
-    "percentages and the P value together; no Kaplan-Meier reading was needed",
+    "proportion": "crude proportions of two arm sizes print the percentages and the P value "
+    "together (the forensic analysis of the printed numbers); no Kaplan-Meier reading was needed",
     "change": "the abstract compares IL-2 with no treatment, and values after ART would show the "
     "drug's effect rather than IL-2's; chosen before the reconstruction, from the feasibility "
     "study",
-    "deferral": "64% of IL-2 patients of the subgroup are free of the end point at week 150, so "
-    "the median time to ART is not reached in that arm and a difference of medians cannot be "
-    "92 weeks",
+    "deferral": "most IL-2 patients of the subgroup are free of the end point at week 150 (the "
+    "published percentage), so the median time to ART is not reached in that arm and a "
+    "difference of medians cannot be the published deferral",
 }
 """Why the book's default reading is the default (shown beside the per-reading verdicts)."""
 
@@ -468,7 +475,8 @@ class Reproducer:
                 out[f"{key}_{suffix}"] = Reproduction(
                     f"{key}_{suffix}",
                     float(medians.at[arm, "median"]),
-                    f"median of n = {int(medians.at[arm, 'n'])} ({self.readings.change})",
+                    f"median of {int(medians.at[arm, 'n'])} patients, "
+                    f"{READING_WORDS[self.readings.change]}",
                     change.estimand,
                 )
             out[f"{key}_p"] = Reproduction(

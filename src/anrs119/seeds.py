@@ -49,6 +49,26 @@ POSTERIOR_BOOTSTRAP_SEED: int = 2002_162
 """Poisson bootstrap of the reference table: Monte Carlo errors of the posterior quantiles
 (Beaumont, Zhang and Balding, Genetics 2002;162)."""
 
+SBC_SEED: int = 2018_1804
+"""Simulation-based calibration: the replicates drawn from the reference table and the posterior
+draws each rank is taken among (Talts et al. 2018, arXiv:1804.06788)."""
+
+CONFRONTATION_SEED: int = 2011_15112
+"""The confrontation with the subgroup result: posterior-predictive draws and trials of every
+posterior compared (the same random numbers for each: common random numbers), and the bootstrap
+of the left-out posteriors (Robert et al., PNAS 2011;108:15112, on ABC model choice)."""
+
+ESTIMANDS_TRUTH_SEED: int = 2009_119
+"""The hypothetical estimands' known truth: the large cohorts simulated with ART made impossible,
+and the posterior draws at which the truth is also computed."""
+
+ESTIMANDS_TRIALS_SEED: int = 2009_096
+"""Trials simulated to validate the hypothetical estimands (the same patients under both models of
+ART start: common random numbers)."""
+
+ESTIMANDS_BOOTSTRAP_SEED: int = 2009_097
+"""Subject order and bootstrap resamples of those trials (one seed per trial derived from it)."""
+
 MIXING_SEED: int = 119_2
 """The mixing check of the walk within the exact set of reconstructions (its pool, starts and
 chains) and the pool-size comparison."""

@@ -66,6 +66,19 @@ def _mathjax_source() -> Path | None:
     return folder if (folder / MATHJAX_FILES[0]).is_file() else None
 
 
+def _configured_footer(book: Path) -> str:
+    """``html.extra_footer`` of the book's _config.yml. jupyter-book copies it into the theme's
+    options, but the book's own ``sphinx.config.html_theme_options`` replaces those options
+    whole, so without this the configured footer never appears."""
+    import yaml
+
+    config_file = book / "_config.yml"
+    if not config_file.is_file():
+        return ""
+    html = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("html") or {}
+    return str(html.get("extra_footer") or "").strip()
+
+
 def _on_config_inited(app: Sphinx, config: Config) -> None:
     from anrs119.data import load_dataset
     from anrs119.report.notice import notice_html
@@ -76,6 +89,9 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
         raise ConfigError(f"the dataset failed validation; no page was written.\n{err}") from err
     options = dict(config.html_theme_options or {})
     options["announcement"] = notice_html(dataset)
+    footer = _configured_footer(Path(app.confdir))
+    if footer and not options.get("extra_footer"):
+        options["extra_footer"] = footer
     config.html_theme_options = options
     config.html_context = {**(config.html_context or {}), "anrs119_synthetic": dataset.is_synthetic}
     if not dataset.is_synthetic:
@@ -146,10 +162,88 @@ def _drop_duplicate_scripts(
     scripts[:] = unique
 
 
+SYNTHETIC_VALUES_LABEL = "synthetic-only-values"
+"""The intro's explanation of the mark that synthetic-only values carry (linked from each)."""
+SYNTHETIC_MARK = "\u2020"  # a dagger: the value exists only in the synthetic reconstruction
+
+
+def _glue_kind_role():  # -> a myst_nb PasteTextRole that classes what it pastes
+    """``{glue:text}`` that gives each pasted value the class of its kind (``glue-published``,
+    ``glue-reproduced``, ``glue-synthetic-only``, ``glue-model``; set by
+    ``anrs119.report.text.glue_text``). On a synthetic build a synthetic-only value is followed
+    by a mark linked to its explanation, and by its range across the reconstruction ensemble
+    where it has one; on a real-data build the same value is a result and carries no mark."""
+    from docutils import nodes
+    from myst_nb.core.variables import RetrievalError
+    from myst_nb.ext.glue.roles import PasteTextRole
+    from myst_nb.ext.glue.utils import retrieve_glue_data
+    from sphinx import addnodes
+
+    from anrs119.report.text import GLUE_METADATA_KEY
+
+    class KindedPasteText(PasteTextRole):
+        def run(self):
+            pasted, messages = super().run()
+            key = self.text.rsplit(":", 1)[0] if self.text.count(":") == 1 else self.text
+            if len(pasted) != 1 or not isinstance(pasted[0], nodes.inline) or "::" in key:
+                return pasted, messages
+            try:
+                meta = retrieve_glue_data(self.document, key).metadata.get(GLUE_METADATA_KEY, {})
+            except RetrievalError:
+                return pasted, messages
+            kind = meta.get("kind")
+            if not kind:
+                return pasted, messages  # unclassed: the site tests name it
+            node = pasted[0]
+            node["classes"].append(f"glue-{kind}")
+            env = self.document.settings.env
+            if kind != "synthetic-only" or not env.config.html_context.get("anrs119_synthetic"):
+                return pasted, messages
+            extra: list[nodes.Node] = [node]
+            if meta.get("ensemble_range"):
+                extra.append(
+                    nodes.inline(
+                        "",
+                        f" (reconstructions: {meta['ensemble_range']})",
+                        classes=["ensemble-range"],
+                    )
+                )
+            mark = addnodes.pending_xref(
+                "",
+                nodes.inline("", SYNTHETIC_MARK),
+                refdomain="std",
+                reftype="ref",
+                reftarget=SYNTHETIC_VALUES_LABEL,
+                refexplicit=True,
+                refwarn=True,
+                refdoc=env.docname,
+            )
+            extra.append(nodes.superscript("", "", mark, classes=["synthetic-mark"]))
+            for extra_node in extra:
+                self.set_source_info(extra_node)
+            return extra, messages
+
+    return KindedPasteText()
+
+
+def _flag_role(name, rawtext, text, lineno, inliner, options=None, content=()):
+    """``{flag}`text```: a table cell's text marked as failed or in tension."""
+    from docutils import nodes
+
+    from anrs119.report.tables import FLAG_CLASS
+
+    return [nodes.inline(rawtext, text, classes=[FLAG_CLASS])], []
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     # Priority above sphinx-external-toc's (900) so the toc is parsed before pages leave it.
     app.connect("config-inited", _on_config_inited, priority=910)
     app.connect("html-page-context", _check_math_offline)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=400)
     app.connect("build-finished", _copy_mathjax)
+    app.add_role_to_domain("glue", "text", _glue_kind_role(), override=True)
+    app.add_role("flag", _flag_role)
+    from anrs119.bibstyle import register
+
+    register()  # the citation and bibliography styles _config.yml names
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

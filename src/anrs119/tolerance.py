@@ -572,11 +572,17 @@ class ToleranceCalculator:
 
 
 def _p_detail(values: tuple[float, ...], what: str) -> str:
-    return f"{what} changed: P from {_p3(min(values))} to {_p3(max(values))}"
+    low, high = min(values), max(values)
+    if high < 0.001:
+        return f"{what} changed: P stays below .001"
+    return f"{what} changed: P from {_p3(low)} to {_p3(high)}"
 
 
 def _p3(p: float) -> str:
-    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
+    """A P value in the journal's style, without the leading zero ("below .001", ".014")."""
+    if p < 0.001:
+        return "below .001"
+    return "above .99" if p > 0.99 else f"{p:.3f}".removeprefix("0")
 
 
 def similarity(reproducer: Reproducer) -> dict[str, SimilarityResult | Exception]:

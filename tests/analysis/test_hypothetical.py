@@ -179,3 +179,107 @@ def test_weights_on_the_embedded_data_match_statsmodels_glm() -> None:
     kept = y == 0
     expected = np.exp(pd.Series(log_ratio[kept]).groupby(pv["subject"].to_numpy()[kept]).sum())
     assert ours.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-6)
+
+
+def test_numerator_holds_the_arm_and_time_only() -> None:
+    from anrs119.analysis.hypothetical import DENOMINATOR_TERMS, NUMERATOR_TERMS
+
+    assert set(NUMERATOR_TERMS) == {"trt", "time", "time2"}
+    assert set(NUMERATOR_TERMS) < set(DENOMINATOR_TERMS)
+
+
+def test_a_baseline_term_in_the_numerator_would_miss_the_marginal_median() -> None:
+    # One interval; half the patients have L = 1, which doubles the chance of starting ART
+    # (censored) and shifts the outcome up: L = 0 -> 0, 1, 2 (3 censored); L = 1 -> 10, 11
+    # (12, 13 censored).
+    pv = pd.DataFrame(
+        {
+            "subject": range(8),
+            "L": [0, 0, 0, 0, 1, 1, 1, 1],
+            "censored": [0, 0, 0, 1, 0, 0, 1, 1],
+        }
+    )
+    kept = pv["censored"].to_numpy() == 0
+    y = np.array([0.0, 1, 2, 10, 11])
+    high = np.array([False, False, False, True, True])
+    # Arm-and-time numerator: the weighted patients carry L = 1 in the share of everyone (1/2).
+    marginal = stabilised_weights(pv, numerator=(), denominator=("L",))[kept].to_numpy()
+    assert marginal[high].sum() / marginal.sum() == pytest.approx(0.5)
+    assert weighted_median(y, marginal) == pytest.approx(6.0)
+    # L in the numerator too: nothing is reweighted, L = 1 keeps the share of those off ART.
+    conditional = stabilised_weights(pv, numerator=("L",), denominator=("L",))[kept].to_numpy()
+    assert conditional == pytest.approx(np.ones(5))
+    assert conditional[high].sum() / conditional.sum() == pytest.approx(0.4)
+    assert weighted_median(y, conditional) == pytest.approx(2.0)
+
+
+def test_frequency_weights_are_repeated_rows_and_match_statsmodels() -> None:
+    rng = np.random.default_rng(TEST_SEED)
+    x = np.column_stack([np.ones(300), rng.normal(size=(300, 2))])
+    y = (rng.uniform(size=300) < 1 / (1 + np.exp(-(x @ np.array([-0.5, 1.0, -0.7]))))).astype(float)
+    counts = rng.integers(0, 4, size=300)
+    weighted = logistic_fit(x, y, freq=counts)
+    repeated = logistic_fit(np.repeat(x, counts, axis=0), np.repeat(y, counts))
+    glm = sm.GLM(y, x, family=sm.families.Binomial(), freq_weights=counts.astype(float)).fit()
+    assert weighted.converged and repeated.converged
+    assert weighted.params == pytest.approx(repeated.params, abs=1e-8)
+    assert weighted.params == pytest.approx(glm.params, abs=1e-7)
+
+
+def test_a_bootstrap_resample_by_counts_equals_refitting_on_the_drawn_patients() -> None:
+    from anrs119.analysis.hypothetical import _CensoringDesign, _ipcw_medians
+    from anrs119.data import load_dataset
+
+    d = load_dataset()
+    h = subject_histories(d.adsl, d.adlb, d.adtte, "CD4", 96)
+    rng = np.random.default_rng(TEST_SEED)
+    for _ in range(3):
+        index = rng.integers(0, h.ids.size, size=h.ids.size)
+        by_counts, _ = _ipcw_medians(
+            h, _CensoringDesign.of(h), np.bincount(index, minlength=h.ids.size)
+        )
+        drawn = h.take(index)
+        refitted, _ = _ipcw_medians(drawn, _CensoringDesign.of(drawn))
+        assert by_counts == pytest.approx(refitted, abs=1e-9)
+
+
+def test_ipcw_medians_match_statsmodels_weights_and_weighted_quantiles() -> None:
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    from anrs119.analysis.hypothetical import DENOMINATOR_TERMS, NUMERATOR_TERMS
+    from anrs119.data import load_dataset
+
+    d = load_dataset()
+    h = subject_histories(d.adsl, d.adlb, d.adtte, "CD4", 96)
+    pv = person_visits(h)
+    y = pv["censored"].to_numpy(float)
+    log_ratio = np.zeros(len(pv))
+    for sign, terms in ((1.0, NUMERATOR_TERMS), (-1.0, DENOMINATOR_TERMS)):
+        x = sm.add_constant(pv[list(terms)].to_numpy(float), has_constant="add")
+        log_ratio += sign * np.log1p(-sm.GLM(y, x, family=sm.families.Binomial()).fit().predict(x))
+    kept = y == 0
+    sw = np.exp(np.bincount(pv["subject"].to_numpy()[kept], weights=log_ratio[kept]))
+    reached = (h.t_art >= 96) & (h.end >= 96) & np.isfinite(h.outcome)
+    result = ipcw_change(d.adsl, d.adlb, d.adtte, "CD4", 96, resamples=0, seed=1)
+    table = result.table.set_index("group")
+    for arm in ("IL-2", "Control"):
+        sel = reached & (h.group == arm)
+        expected = DescrStatsW(h.outcome[sel], weights=sw[sel]).quantile(0.5, return_pandas=False)
+        assert table.at[arm, "median"] == pytest.approx(float(expected[0]))
+        assert table.at[arm, "weighted_mean"] == pytest.approx(
+            DescrStatsW(h.outcome[sel], weights=sw[sel]).mean
+        )
+
+
+def test_guideline_terms_by_hand() -> None:
+    adsl, adlb, adtte = _tiny_adam()
+    pv = person_visits(subject_histories(adsl, adlb, adtte, "CD4", 8))
+    a = pv[pv["subject"] == 0]
+    assert a["cd4_below"].tolist() == pytest.approx([0.0, 0.0])  # 400 and 380: above 350
+    b = pv[pv["subject"] == 1]
+    assert b["cd4_below"].tolist() == pytest.approx([0.0, 0.0])
+    low = adlb.assign(AVAL=np.where(adlb["PARAMCD"] == "CD4", adlb["AVAL"] - 150, 5.6))
+    pv = person_visits(subject_histories(adsl, low, adtte, "CD4", 8))
+    a = pv[pv["subject"] == 0]
+    assert a["cd4_below"].tolist() == pytest.approx([1.0, 1.2])  # 250 and 230: 100, 120 below
+    assert a["vl_above"].tolist() == pytest.approx([0.6, 0.6])

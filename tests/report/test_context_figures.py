@@ -8,7 +8,7 @@ import warnings
 import matplotlib.colors as mcolors
 import pytest
 
-from anrs119.context import CONSORT_ITEMS, TRIAL_TYPES, load_trials
+from anrs119.context import CONSORT_ITEMS, IL2_TYPES, TRIAL_TYPES, load_trials
 from anrs119.published import claim_value
 from anrs119.report import context_figures as cf
 
@@ -108,5 +108,7 @@ def test_n_studies_counts_a_registration_once() -> None:
     trials = load_trials()
     stalwart = trials[trials["acronym"].str.startswith("STALWART")]
     assert stalwart["trial"].nunique() == 2 and stalwart["registry_id"].nunique() == 1
-    reports = trials.loc[trials["type"] != "systematic review", "trial"].nunique()
+    il2 = trials["type"].isin(IL2_TYPES) & (trials["type"] != "systematic review")
+    reports = trials.loc[il2, "trial"].nunique()
     assert cf.n_studies(trials) == reports - 1
+    assert "START" in set(trials["trial"]), "START is in the registry but not counted"

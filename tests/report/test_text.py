@@ -46,4 +46,58 @@ def test_fmt_pct_and_signed() -> None:
 
 def test_glue_text_refuses_numpy_scalars() -> None:
     with pytest.raises(TypeError, match="format it first"):
-        glue_text({"x": np.float64(1.0)})
+        glue_text({"x": np.float64(1.0)}, kind="model")
+
+
+def _captured(monkeypatch) -> list[dict]:
+    import IPython.display
+
+    shown: list[dict] = []
+    monkeypatch.setattr(
+        IPython.display, "display", lambda data, raw, metadata: shown.append(metadata)
+    )
+    return shown
+
+
+def test_glue_text_refuses_a_value_without_a_kind() -> None:
+    with pytest.raises(TypeError, match="say what it is"):
+        glue_text({"x": "35%"})
+
+
+def test_glued_values_carry_their_kind_in_the_output_metadata(monkeypatch) -> None:
+    from anrs119.report.text import GLUE_METADATA_KEY, Glued
+
+    shown = _captured(monkeypatch)
+    glue_text(
+        {"a": "35%", "b": "0.36", "c": Glued("0.36", "synthetic-only", "0.38 to 0.50")},
+        kind="published",
+        kinds={"b": "model"},
+    )
+    kinds = [m[GLUE_METADATA_KEY]["kind"] for m in shown]
+    assert kinds == ["published", "model", "synthetic-only"]
+    assert [m["scrapbook"]["name"] for m in shown] == ["a", "b", "c"]
+    assert shown[2][GLUE_METADATA_KEY]["ensemble_range"] == "0.38 to 0.50"
+
+
+def test_unknown_kinds_are_refused() -> None:
+    from anrs119.report.text import Glued
+
+    with pytest.raises(ValueError, match="glue kind"):
+        Glued("1", "guessed")
+    with pytest.raises(KeyError, match="not glued here"):
+        glue_text({"a": "1"}, kind="book", kinds={"b": "model"})
+
+
+def test_never_minus_zero() -> None:
+    assert fmt_signed(-0.04, 1) == "0.0"
+    assert fmt_signed(-0.06, 1) == "-0.1"
+
+
+def test_reader_text_has_one_unit_one_spelling_and_no_authoring_notes() -> None:
+    from anrs119.report.text import reader_text
+
+    text = reader_text(
+        "randomised; 300 cells/uL (PRIORS.md section 5); cells/mm3; labelled; colour "
+        "(data/forensic/allocation.json)"
+    )
+    assert text == "randomized; 300 cells/µL; cells/µL; labeled; color"

@@ -163,11 +163,14 @@ _COLLECT_JS = """
   const column = article.getBoundingClientRect().width;
   const unscrollable = [];
   for (const wide of article.querySelectorAll('table, pre, mjx-container[display="true"]')) {
-    if (Math.max(wide.getBoundingClientRect().width, wide.scrollWidth) <= column + 1) continue;
+    // A cell tagged full-width is widened by the theme on purpose: its own width is the limit.
+    const full = wide.closest('div.cell.tag_full-width');
+    const limit = full ? Math.max(column, full.getBoundingClientRect().width) : column;
+    if (Math.max(wide.getBoundingClientRect().width, wide.scrollWidth) <= limit + 1) continue;
     let box = wide, scrolls = false;
     while (box && box !== article.parentElement) {
       const ox = getComputedStyle(box).overflowX;
-      if ((ox === 'auto' || ox === 'scroll') && box.getBoundingClientRect().width <= column + 1) {
+      if ((ox === 'auto' || ox === 'scroll') && box.getBoundingClientRect().width <= limit + 1) {
         scrolls = true; break;
       }
       box = box.parentElement;

@@ -146,6 +146,20 @@ def test_notebooks_pdf_and_downloads_carry_aggregates_only(
     assert not [p for p in notebooks if p.stem in {Path(q).stem for q in PATIENT_LEVEL_PAGES}]
 
 
+def test_real_data_carry_no_synthetic_mark_and_keep_their_kinds(own_data_site: Path) -> None:
+    """Built from real data, a number the paper never printed is the trial's own result: it
+    keeps its kind (its class) but loses the dagger that marks synthetic-only values."""
+    kinds_seen = set()
+    pages = sorted(own_data_site.rglob("*.html"))
+    assert pages
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert not soup.select(".synthetic-mark, .ensemble-range"), f"{page.name}: a synthetic mark"
+        for value in soup.select(".pasted-text"):
+            kinds_seen |= {c for c in value.get("class", []) if c.startswith("glue-")}
+    assert "glue-synthetic-only" in kinds_seen, "the real-data build lost the kinds"
+
+
 def _reconstruction_text(site: Path) -> str:
     page = site / "chapters" / "reconstruction.html"
     return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")

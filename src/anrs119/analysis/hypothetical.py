@@ -1,11 +1,18 @@
 """The hypothetical estimand "change at week W had nobody started ART": inverse probability of
-censoring weights (IPCW) for ART start, with a pooled logistic model and a stratified bootstrap.
+censoring weights (IPCW) for ART start, with pooled logistic models and a stratified bootstrap,
+and a mixed model of the pre-ART values.
 
 Patients are censored when they start ART. The hazard of starting between two visits is modelled
-from the arm, the baseline CD4 and viral load and the last values seen before (time-varying), by
-pooled logistic regression; stabilised weights (numerator without the time-varying terms) then
-make the patients still off ART at week W stand for everyone, under no unmeasured confounding of
-ART start by anything beyond these terms.
+by pooled logistic regression on the arm, time, the baseline CD4 and viral load and the last
+values seen before the interval, allowed to bend at the guidelines' thresholds (the denominator
+model). The stabilised weights' numerator holds
+the arm and time only: the arms are then compared by *marginal* weighted medians, so every
+covariate of the denominator must leave the numerator (a baseline covariate kept there would
+reweight the patients still off ART to the baseline mix of those who stay off ART, not of
+everyone randomized, and the marginal median would no longer estimate the arm's median; Cole
+and Hernán, Am J Epidemiol 2008;168:656; Hernán and Robins, Causal Inference: What If, 2020,
+section 12.6). The weighted patients then stand for everyone randomized, under no unmeasured
+confounding of ART start by anything beyond the denominator's terms.
 """
 
 from __future__ import annotations
@@ -20,10 +27,27 @@ from anrs119 import ARMS
 from anrs119.analysis._common import AnalysisInputError, require_columns
 from anrs119.analysis.estimands import Estimand
 
-NUMERATOR_TERMS: tuple[str, ...] = ("trt", "base_cd4", "base_vl", "time", "time2")
-DENOMINATOR_TERMS: tuple[str, ...] = (*NUMERATOR_TERMS, "last_cd4", "last_vl")
+GUIDELINE_CD4: float = 350.0
+GUIDELINE_VL: float = 5.0
+"""The CD4 count (cells/µL) below which, and the log10 viral load above which, the guidelines of
+2003-06 recommended or considered starting ART (French recommendations; US DHHS 2005-07: elective
+above 350 if the viral load exceeded 100,000 copies/mL; PRIORS.md section 7). The denominator
+model lets the hazard of starting bend there."""
+
+NUMERATOR_TERMS: tuple[str, ...] = ("trt", "time", "time2")
+DENOMINATOR_TERMS: tuple[str, ...] = (
+    *NUMERATOR_TERMS,
+    "base_cd4",
+    "base_vl",
+    "last_cd4",
+    "last_vl",
+    "cd4_below",
+    "vl_above",
+)
 """Terms of the pooled logistic models. CD4 in hundreds of cells/µL and time in years keep the
-coefficients on similar scales (Newton's method converges in a few steps)."""
+coefficients on similar scales (Newton's method converges in a few steps). The numerator holds
+the arm and time only, to match the marginal comparison (module docstring); ``cd4_below`` and
+``vl_above`` are how far the latest values lie beyond the guideline thresholds."""
 
 
 @dataclass(frozen=True)
@@ -39,27 +63,38 @@ class LogisticFit:
 
 
 def _expit(eta: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-eta))
+    with np.errstate(over="ignore"):  # exp(-eta) = inf for a very negative eta: expit 0
+        return 1.0 / (1.0 + np.exp(-eta))
 
 
-def logistic_fit(x: np.ndarray, y: np.ndarray, *, max_iter: int = 100, tol: float = 1e-10):
+def logistic_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    freq: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+):
     """Logistic MLE (the intercept is a column of ``x``) by Newton-Raphson with step halving.
 
-    Fast enough to refit inside a bootstrap; cross-checked against statsmodels GLM in the tests.
+    ``freq``: frequency weights (row ``i`` counts ``freq[i]`` times; a bootstrap resample is the
+    original rows with their counts). Fast enough to refit inside a bootstrap; cross-checked
+    against statsmodels GLM in the tests.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    f = np.ones(y.size) if freq is None else np.asarray(freq, dtype=float)
     beta = np.zeros(x.shape[1])
 
     def loglik(b: np.ndarray) -> float:
         eta = x @ b
-        return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+        return float(np.sum(f * (y * eta - np.logaddexp(0.0, eta))))
 
     current = loglik(beta)
     for it in range(1, max_iter + 1):
         p = _expit(x @ beta)
-        grad = x.T @ (y - p)
-        hess = (x * (p * (1 - p))[:, None]).T @ x
+        grad = x.T @ (f * (y - p))
+        hess = (x * (f * p * (1 - p))[:, None]).T @ x
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -175,9 +210,10 @@ def person_visits(h: SubjectHistories) -> pd.DataFrame:
     """One row per subject and visit interval (v_{k-1}, v_k] while off ART and under follow-up.
 
     Columns: subject (row of ``h``), visit (v_k), censored (ART started in [v_{k-1}, v_k), so the
-    v_k value would be on ART), trt, base_cd4, base_vl, last_cd4, last_vl, time, time2 (CD4 in
-    hundreds, time in years). A subject leaves after the interval in which ART starts, or when
-    follow-up ends before the next visit.
+    v_k value would be on ART), trt, base_cd4, base_vl, last_cd4, last_vl, cd4_below (hundreds
+    of cells below :data:`GUIDELINE_CD4`, 0 above), vl_above (log10 above :data:`GUIDELINE_VL`),
+    time, time2 (CD4 in hundreds, time in years). A subject leaves after the interval in which
+    ART starts, or when follow-up ends before the next visit.
     """
     v = h.visits[None, :]
     previous = np.concatenate([[0], h.visits[:-1]])[None, :]
@@ -194,6 +230,8 @@ def person_visits(h: SubjectHistories) -> pd.DataFrame:
             "base_vl": h.base_vl[subject],
             "last_cd4": h.last_cd4[subject, k] / 100.0,
             "last_vl": h.last_vl[subject, k],
+            "cd4_below": np.maximum(GUIDELINE_CD4 - h.last_cd4[subject, k], 0.0) / 100.0,
+            "vl_above": np.maximum(h.last_vl[subject, k] - GUIDELINE_VL, 0.0),
             "time": visit / 52.0,
             "time2": (visit / 52.0) ** 2,
         }
@@ -210,28 +248,49 @@ def stabilised_weights(
     denominator: Sequence[str] = DENOMINATOR_TERMS,
     *,
     subject: str = "subject",
+    freq: np.ndarray | None = None,
 ) -> pd.Series:
     """Stabilised IPC weight of every subject, from pooled logistic models of ``censored``.
 
     SW_i = prod over the subject's uncensored rows of P(uncensored | numerator terms) /
     P(uncensored | denominator terms). A censored row carries no outcome and no factor. Returns
     one weight per value of the ``subject`` column (1 for a subject with no uncensored row).
+    ``freq`` (one count per row) fits the models as if each row appeared that many times.
     """
-    y = pv["censored"].to_numpy(dtype=float)
-    log_ratio = np.zeros(len(pv))
-    for sign, terms in ((1.0, numerator), (-1.0, denominator)):
-        x = _matrix(pv, terms)
-        fit = logistic_fit(x, y)
+    codes, uniques = pd.factorize(pv[subject])
+    log_ratio = _log_weights(
+        pv["censored"].to_numpy(dtype=float),
+        _matrix(pv, numerator),
+        _matrix(pv, denominator),
+        codes,
+        uniques.size,
+        freq,
+        (list(numerator), list(denominator)),
+    )
+    return pd.Series(np.exp(log_ratio), index=pd.Index(uniques, name=subject), name="weight")
+
+
+def _log_weights(
+    y: np.ndarray,
+    x_num: np.ndarray,
+    x_den: np.ndarray,
+    codes: np.ndarray,
+    n_subjects: int,
+    freq: np.ndarray | None,
+    names: tuple[list[str], list[str]],
+) -> np.ndarray:
+    """Log stabilised weight per subject (``codes`` maps rows to subjects 0..n_subjects-1)."""
+    log_ratio = np.zeros(y.size)
+    for sign, x, terms in ((1.0, x_num, names[0]), (-1.0, x_den, names[1])):
+        fit = logistic_fit(x, y, freq=freq)
         if not fit.converged:
             raise AnalysisInputError(
-                f"IPCW censoring model with terms {list(terms)}: rule: the logistic fit must "
+                f"IPCW censoring model with terms {terms}: rule: the logistic fit must "
                 "converge (too few ART starts, or a term that separates them)"
             )
         log_ratio += sign * np.log1p(-fit.predict(x))
     kept = y == 0
-    codes, uniques = pd.factorize(pv[subject])
-    total = np.bincount(codes[kept], weights=log_ratio[kept], minlength=uniques.size)
-    return pd.Series(np.exp(total), index=pd.Index(uniques, name=subject), name="weight")
+    return np.bincount(codes[kept], weights=log_ratio[kept], minlength=n_subjects)
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -258,7 +317,7 @@ class HypotheticalChangeResult:
     week: int
     table: pd.DataFrame
     """Columns: group, n_randomized, n_analysed (off ART with a value), median, ci_low, ci_high,
-    unweighted_median, weight_min, weight_max, weight_mean."""
+    unweighted_median, weighted_mean, weight_min, weight_max, weight_mean."""
     difference: float
     diff_ci: tuple[float, float]
     resamples: int
@@ -266,30 +325,64 @@ class HypotheticalChangeResult:
     estimand: Estimand
 
 
-def _ipcw_medians(h: SubjectHistories) -> tuple[dict[str, float], pd.DataFrame]:
-    """Weighted median change by arm among subjects off ART and followed at the last visit."""
-    pv = person_visits(h)
-    weights = stabilised_weights(pv)
+@dataclass(frozen=True)
+class _CensoringDesign:
+    """The person-visit rows of some histories as the weight models' matrices, built once: a
+    bootstrap resample only changes how often each subject's rows count."""
+
+    censored: np.ndarray
+    x_num: np.ndarray
+    x_den: np.ndarray
+    subject: np.ndarray
+    """Row -> subject (row of the histories)."""
+    n_subjects: int
+
+    @classmethod
+    def of(cls, h: SubjectHistories) -> _CensoringDesign:
+        pv = person_visits(h)
+        return cls(
+            censored=pv["censored"].to_numpy(dtype=float),
+            x_num=_matrix(pv, NUMERATOR_TERMS),
+            x_den=_matrix(pv, DENOMINATOR_TERMS),
+            subject=pv["subject"].to_numpy(),
+            n_subjects=h.ids.size,
+        )
+
+    def weights(self, counts: np.ndarray | None = None) -> np.ndarray:
+        """Stabilised weight of every subject, the models fitted with each subject counted
+        ``counts`` times (all once if None)."""
+        freq = None if counts is None else counts[self.subject].astype(float)
+        names = (list(NUMERATOR_TERMS), list(DENOMINATOR_TERMS))
+        log_w = _log_weights(
+            self.censored, self.x_num, self.x_den, self.subject, self.n_subjects, freq, names
+        )
+        return np.exp(log_w)
+
+
+def _reached(h: SubjectHistories) -> np.ndarray:
+    """Subjects off ART and followed at the last visit, with a value there."""
     week = float(h.visits[-1])
-    reached = (h.t_art >= week) & (h.end >= week) & np.isfinite(h.outcome)
-    index = np.flatnonzero(reached)
-    frame = pd.DataFrame(
-        {
-            "subject": index,
-            "ARM": h.group[index],
-            "CHG": h.outcome[index],
-            "weight": weights.reindex(index).to_numpy(dtype=float),
-        }
-    )
+    return (h.t_art >= week) & (h.end >= week) & np.isfinite(h.outcome)
+
+
+def _ipcw_medians(
+    h: SubjectHistories, design: _CensoringDesign, counts: np.ndarray | None = None
+) -> tuple[dict[str, float], np.ndarray]:
+    """Weighted median change by arm among the subjects :func:`_reached`, each counted
+    ``counts`` times (a bootstrap resample; all once if None), and the subjects' weights."""
+    weights = design.weights(counts)
+    mass = weights if counts is None else weights * counts
+    reached = _reached(h) & (mass > 0)
     medians = {}
     for arm in ARMS:
-        sub = frame[frame["ARM"] == arm]
-        if sub.empty:
+        sel = reached & (h.group == arm)
+        if not sel.any():
             raise AnalysisInputError(
-                f"adlb: visit {week:g}: rule: arm {arm} needs patients off ART with a value"
+                f"adlb: visit {float(h.visits[-1]):g}: rule: arm {arm} needs patients off ART "
+                "with a value"
             )
-        medians[arm] = weighted_median(sub["CHG"].to_numpy(), sub["weight"].to_numpy())
-    return medians, frame
+        medians[arm] = weighted_median(h.outcome[sel], mass[sel])
+    return medians, weights
 
 
 def ipcw_change(
@@ -306,19 +399,22 @@ def ipcw_change(
     """IPCW median change from baseline at ``week`` by arm (IL-2 minus Control), bootstrap CIs.
 
     The bootstrap resamples patients within each arm and refits both censoring models every
-    time, so the CI carries the uncertainty of the weights. A resample in which a model does not
-    converge is counted in ``failed_resamples`` and left out.
+    time (a resample counts each patient's rows as often as the patient is drawn), so the CI
+    carries the uncertainty of the weights. A resample in which a model does not converge is
+    counted in ``failed_resamples`` and left out.
     """
     histories = subject_histories(adsl, adlb, adtte, paramcd, week)
-    medians, frame = _ipcw_medians(histories)
+    design = _CensoringDesign.of(histories)
+    medians, weights = _ipcw_medians(histories, design)
     rng = np.random.default_rng(seed)
     strata = [np.flatnonzero(histories.group == arm) for arm in ARMS]
+    n = histories.ids.size
     reps: list[tuple[float, float]] = []
     failed = 0
     for _ in range(resamples):
+        index = np.concatenate([g[rng.integers(0, g.size, size=g.size)] for g in strata])
         try:
-            index = np.concatenate([g[rng.integers(0, g.size, size=g.size)] for g in strata])
-            boot, _ = _ipcw_medians(histories.take(index))
+            boot, _ = _ipcw_medians(histories, design, np.bincount(index, minlength=n))
         except AnalysisInputError:
             failed += 1
             continue
@@ -332,22 +428,25 @@ def ipcw_change(
         low, high = np.quantile(x, q)
         return float(low), float(high)
 
+    reached = _reached(histories)
     rows = []
     for i, arm in enumerate(ARMS):
-        sub = frame[frame["ARM"] == arm]
+        sel = reached & (histories.group == arm)
+        w, chg = weights[sel], histories.outcome[sel]
         low, high = ci(arr[:, i])
         rows.append(
             {
                 "group": arm,
                 "n_randomized": int((adsl["ARM"] == arm).sum()),
-                "n_analysed": len(sub),
+                "n_analysed": int(sel.sum()),
                 "median": medians[arm],
                 "ci_low": low,
                 "ci_high": high,
-                "unweighted_median": float(np.median(sub["CHG"])),
-                "weight_min": float(sub["weight"].min()),
-                "weight_max": float(sub["weight"].max()),
-                "weight_mean": float(sub["weight"].mean()),
+                "unweighted_median": float(np.median(chg)),
+                "weighted_mean": float(np.average(chg, weights=w)),
+                "weight_min": float(w.min()),
+                "weight_max": float(w.max()),
+                "weight_mean": float(w.mean()),
             }
         )
     estimand = Estimand(

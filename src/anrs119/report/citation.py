@@ -49,7 +49,7 @@ def how_to_cite(publication: Publication | None = None):  # -> IPython.display.M
                 f"Its results are the trial's, and the trial's paper is the source: {trial}.",
                 "The repository's `CITATION.cff` says the same in the Citation File Format "
                 "(GitHub's *Cite this repository* reads it), and `codemeta.json` describes the "
-                "software. The code is under the MIT licence; the text, the figures and the "
+                "software. The code is under the MIT License; the text, the figures and the "
                 "generated data (the synthetic reconstruction included) under CC BY 4.0. The "
                 "source data keep their own terms (`LICENSE-TEXT.md`): the trial's patient "
                 "data belong to its sponsor and are not part of the book, and the published "

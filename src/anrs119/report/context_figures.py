@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from matplotlib.ticker import NullFormatter
 from anrs119.context import (
     CANNOT_ASSESS,
     CD4_MEASURES,
+    IL2_TYPES,
     RATIO_MEASURES,
     TRIAL_TYPES,
     load_consort,
@@ -25,8 +27,9 @@ from anrs119.context import (
 )
 from anrs119.paths import REPO_ROOT
 from anrs119.published import claim, claim_value
-from anrs119.report.figures import BookFigure, apply_theme, colours_for
-from anrs119.report.text import fmt_p
+from anrs119.report.figures import BookFigure, apply_theme, colours_for, favours_labels
+from anrs119.report.tables import BookTable, escape_markdown, link_chapter_mentions
+from anrs119.report.text import fmt_p, reader_text
 
 BIB_FILE = REPO_ROOT / "references.bib"
 ANRS119 = "ANRS 119"
@@ -63,7 +66,7 @@ def _mark(row: pd.Series, text: str) -> str:
 
 
 TYPE_COLOURS: dict[str, str] = colours_for(TRIAL_TYPES)
-"""One colour per kind of trial, the same in every figure of the chapter."""
+"""One color per kind of trial, the same in every figure of the chapter."""
 
 
 def bib_year(key: str, path=BIB_FILE) -> int:
@@ -217,6 +220,60 @@ def comparison_table(trials: pd.DataFrame | None = None) -> pd.DataFrame:
     return table.sort_values(["Year", "Trial"], kind="stable").reset_index(drop=True)
 
 
+DESIGN_COLUMNS = ("Year", "Kind", "Randomized", "Population", "IL-2 regimen", "Comparator")
+RESULT_COLUMNS = ("CD4 contrast", "Clinical result")
+
+
+def _trial_cell(row: pd.Series) -> str:
+    return f"{escape_markdown(str(row['Trial']))} {{cite:p}}`{row['Reference']}`"
+
+
+def comparison_book_tables(table: pd.DataFrame | None = None) -> tuple[BookTable, BookTable]:
+    """The comparison as two readable tables: each trial's design, and its results."""
+    table = comparison_table() if table is None else table
+    text = table.map(lambda v: reader_text(str(v)))
+    design = pd.DataFrame({"Trial": [_trial_cell(r) for _, r in table.iterrows()]})
+    for column in DESIGN_COLUMNS:
+        design[column] = text[column].to_numpy()
+    found = pd.DataFrame({"Trial": [_trial_cell(r) for _, r in table.iterrows()]})
+    for column in RESULT_COLUMNS:
+        found[column] = text[column].to_numpy()
+    return (
+        BookTable(
+            design,
+            caption="The randomized trials of IL-2 and START: design, as each abstract states it.",
+            name="tbl-evidence-design",
+            markup=("Trial",),
+        ),
+        BookTable(
+            found,
+            caption="The same trials: the CD4 contrast as each paper reported it, and the main "
+            "clinical result.",
+            name="tbl-evidence-results",
+            markup=("Trial",),
+        ),
+    )
+
+
+def sources_book_table(trials: pd.DataFrame | None = None) -> BookTable:
+    """Where each number of the registry was read (the sentence and notes stay in the file)."""
+    trials = load_trials() if trials is None else trials
+    frame = pd.DataFrame(
+        {
+            "Trial": trials["acronym"].to_numpy(),
+            "Result": trials["endpoint"].map(reader_text).to_numpy(),
+            "Read in": trials["verification"].map(VERIFICATION_LABELS).to_numpy(),
+            "Source": [f"[{urlparse(url).netloc}]({url})" for url in trials["source"]],
+        }
+    )
+    return BookTable(
+        frame,
+        caption="Where each number of the trials registry was read.",
+        name="tbl-evidence-sources",
+        markup=("Source",),
+    )
+
+
 def comparison_markdown(table: pd.DataFrame) -> str:
     """The comparison table as MyST Markdown, with each row's reference as a citation."""
     columns = [c for c in table.columns if c != "Reference"]
@@ -250,45 +307,32 @@ def clinical_forest(trials: pd.DataFrame | None = None) -> BookFigure:
     rows = clinical_rows(trials)
     facts = anrs119_facts()
     n = len(rows) + 1
-    fig = BookFigure(figsize=(9.0, 1.5 + 0.5 * n), layout="constrained")
+    fig = BookFigure(figsize=(7.0, 1.6 + 0.62 * n), layout="constrained")
     fig.set_facecolor("white")
     ax = fig.add_subplot()
     y = np.arange(n)[::-1]
+    labels = []
     for yi, (_, r) in zip(y, rows.iterrows(), strict=False):
         colour = TYPE_COLOURS[r["type"]]
         ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=colour, lw=2)
         marker = "D" if r["summary"] else "s"
         ax.plot([r["value"]], [yi], marker=marker, ms=8, color=colour, ls="none")
-        ax.annotate(
-            _mark(r, f"{r['what']}: {_ratio_text(r)}"),
-            xy=(1.02, yi),
-            xycoords=("axes fraction", "data"),
-            va="center",
-            fontsize=8.5,
-        )
-    ax.annotate(
-        f"AIDS events and deaths: no ratio published, {facts.clinical}",
-        xy=(0.03, y[-1]),
-        xycoords=("axes fraction", "data"),
-        va="center",
-        ha="left",
-        fontsize=8.5,
-        color=TYPE_COLOURS[ANRS119_TYPE],
-        style="italic",
-    )
+        labels.append(_mark(r, f"{r['label']}\n{r['what']}: {_ratio_short(r)}"))
+    labels.append(f"{ANRS119} ({facts.year})\nno ratio published: {facts.clinical}")
     ax.axvline(1.0, color="0.4", lw=1, ls="--")
+    favours_labels(ax, 1.0)
     ax.set_xscale("log")
     low = min(rows["ci_low"].min(), 0.5) / 1.3
     high = max(rows["ci_high"].max(), 2.0) * 1.3
     ax.set_xlim(low, high)
-    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50) if low <= t <= high]
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 5, 20) if low <= t <= high]
     ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, labels=[*rows["label"], f"{ANRS119} ({facts.year})"])
+    ax.set_yticks(y, labels=labels)
     ax.set_ylim(-0.7, n - 0.3)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(
-        "IL-2 vs control, 95% CI, log scale: hazard ratio (square), pooled risk ratio (diamond)"
+        "IL-2 vs control (95% CI, log scale)\nhazard ratio (square), pooled risk ratio (diamond)"
     )
     kinds = [k for k in TRIAL_TYPES if k in set(rows["type"]) | {ANRS119_TYPE}]
     ax.legend(
@@ -444,6 +488,35 @@ def consort_markdown(consort: pd.DataFrame | None = None) -> str:
     return "\n".join(lines)
 
 
+def consort_book_table(consort: pd.DataFrame | None = None) -> BookTable:
+    """The CONSORT 2010 checklist for ANRS 119, chapters linked, as a numbered table."""
+    consort = load_consort() if consort is None else consort
+    rows = []
+    for item, row in consort.iterrows():
+        section = row["section"] + (f": {row['topic']}" if row["topic"] else "")
+        text = row["text"] or "(wording not verified)"
+        status = str(row["status"])
+        rows.append(
+            {
+                "Item": str(item),
+                "Section": escape_markdown(reader_text(section)),
+                "Checklist item": escape_markdown(reader_text(text)),
+                "ANRS 119": f"**{status}**" if status == CANNOT_ASSESS else status,
+                "In the book": f"{{doc}}`/{row['book_page']}`" if row["book_page"] else "",
+                "What the sources say": link_chapter_mentions(
+                    escape_markdown(reader_text(row["assessment"]))
+                ),
+            }
+        )
+    return BookTable(
+        pd.DataFrame(rows),
+        caption="The CONSORT 2010 checklist for ANRS 119: what the abstract and the registry "
+        "report, and where the book addresses each item.",
+        name="tbl-consort",
+        markup=("Section", "Checklist item", "ANRS 119", "In the book", "What the sources say"),
+    )
+
+
 def consort_counts(consort: pd.DataFrame | None = None) -> dict[str, int]:
     """Items per status, in the checklist's status order."""
     consort = load_consort() if consort is None else consort
@@ -456,9 +529,10 @@ def _ratio_short(row: pd.Series) -> str:
 
 
 def n_studies(trials: pd.DataFrame | None = None) -> int:
-    """Randomized trials in the registry: reports sharing a registration count once, reviews not."""
+    """Randomized IL-2 trials in the registry: reports sharing a registration count once; the
+    systematic review and the trial of when to start ART (START) do not count."""
     trials = load_trials() if trials is None else trials
-    trials = trials[trials["type"] != "systematic review"]
+    trials = trials[trials["type"].isin(IL2_TYPES) & (trials["type"] != "systematic review")]
     key = trials["registry_id"].where(trials["registry_id"] != "", trials["trial"])
     return int(key.nunique())
 

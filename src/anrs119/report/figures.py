@@ -1,4 +1,4 @@
-"""One figure theme and one colour per arm for the whole book; every figure carries alt text."""
+"""One figure theme and one color per arm for the whole book; every figure carries alt text."""
 
 from __future__ import annotations
 
@@ -28,13 +28,20 @@ OKABE_ITO: dict[str, str] = {
 ARM_COLOURS: dict[str, str] = {ARMS[0]: OKABE_ITO["vermillion"], ARMS[1]: OKABE_ITO["blue"]}
 """IL-2 vermillion, Control blue, in every figure of the book."""
 
-_OTHER_COLOURS: tuple[str, ...] = tuple(
-    c for c in OKABE_ITO.values() if c not in ARM_COLOURS.values()
+_OTHER_COLOURS: tuple[str, ...] = (
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["black"],
+    "#7A7A7A",  # gray
+    "#8C5A2B",  # brown
+    "#B59B00",  # dark yellow (Okabe-Ito's yellow is unreadable on white)
 )
+"""Colors for groups that are not arms. Orange and sky blue are left out: next to the arms'
+vermillion and blue they would read as the arms."""
 
 
 def colours_for(labels: Iterable[str]) -> dict[str, str]:
-    """Colour per label: the fixed arm colours, then the next Okabe-Ito colours in order."""
+    """Color per label: the fixed arm colors, then the next Okabe-Ito colors in order."""
     out: dict[str, str] = {}
     spare = iter(_OTHER_COLOURS)
     for label in labels:
@@ -219,6 +226,21 @@ def trajectory_plot(
     return fig
 
 
+FAVOURS: tuple[str, str] = (f"favors {ARMS[0]}", f"favors {ARMS[1].lower()}")
+"""Which side of a ratio below or above 1 favors which arm, when the event is harmful."""
+
+
+def favours_labels(ax, reference: float, labels: tuple[str, str] = FAVOURS) -> None:
+    """Write which arm each side of the line of no difference favors, above the plot."""
+    import matplotlib.transforms as transforms
+
+    top = transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    left, right = labels
+    style = {"transform": top, "va": "bottom", "fontsize": "small", "color": "0.25"}
+    ax.text(reference, 1.01, f"\u2190 {left}  ", ha="right", **style)
+    ax.text(reference, 1.01, f"  {right} \u2192", ha="left", **style)
+
+
 def forest_plot(
     rows: pd.DataFrame | Sequence[Mapping[str, object]],
     *,
@@ -226,6 +248,7 @@ def forest_plot(
     log_scale: bool = True,
     reference: float | None = None,
     title: str | None = None,
+    favours: tuple[str, str] | None = FAVOURS,
 ) -> Figure:
     """Generic forest plot. ``rows`` has label, estimate, ci_low, ci_high and optional group."""
     df = pd.DataFrame(list(rows)) if not isinstance(rows, pd.DataFrame) else rows.copy()
@@ -255,11 +278,15 @@ def forest_plot(
     ax.set_yticks(y, labels=df["label"].astype(str).tolist())
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
+    if favours:
+        favours_labels(ax, ref, favours)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=18 if favours else None)
     fig.alt_text = (
         f"Forest plot of {len(df)} estimates with 95% confidence intervals ({xlabel}); "
-        f"dashed line at {ref:g}: "
+        f"dashed line at {ref:g}"
+        + (f" (left: {favours[0]}; right: {favours[1]})" if favours else "")
+        + ": "
         + "; ".join(
             f"{r['label']} {r['estimate']:.3g} ({r['ci_low']:.3g} to {r['ci_high']:.3g})"
             for _, r in df.iterrows()

@@ -71,7 +71,7 @@ def primary_test_heatmap(check: ClaimCheck, n_range: tuple[int, int]) -> Figure:
 
 
 def subgroup_feasibility_heatmap(check: ClaimCheck) -> Figure:
-    """For every pair of subgroup sizes: grey where the printed percentages are impossible,
+    """For every pair of subgroup sizes: gray where the printed percentages are impossible,
     else the number of tests for which some table also prints the published P."""
     grid = check.by_split()
     counts = grid.pivot(index="n_control", columns="n_il2", values="tests_matching")
@@ -100,7 +100,7 @@ def subgroup_feasibility_heatmap(check: ClaimCheck) -> Figure:
     ax.legend(handles=handles, loc="upper right", fontsize=8, frameon=True)
     fig.alt_text = (
         "Heat map over subgroup sizes in the IL-2 arm (horizontal) and control arm (vertical): "
-        "most cells are grey because the printed percentages are impossible there; the "
+        "most cells are gray because the printed percentages are impossible there; the "
         "possible cells form sparse lines, and almost all of them reproduce the P value bound "
         "with every test."
     )

@@ -20,7 +20,7 @@ from anrs119.analysis.subgroups import InteractionResult
 from anrs119.analysis.survival import CoxResult
 from anrs119.report import figures
 from anrs119.report.text import fmt_p
-from anrs119.reproduce import CHANGE_STRATEGIES, Reproducer, marker_change
+from anrs119.reproduce import CHANGE_STRATEGIES, READING_WORDS, Reproducer, marker_change
 
 # ---- subgroups and interaction
 
@@ -193,7 +193,7 @@ def change_estimands_table(reproducer: Reproducer, resamples: int, seed: int) ->
         diff, low, high = median_difference_ci(*samples, resamples=resamples, seed=seed)
         rows.append(
             {
-                "Reading": reading,
+                "Reading": READING_WORDS[reading],
                 "Strategy (ICH E9(R1))": CHANGE_STRATEGIES[reading].strategy,
                 **{f"{arm}: estimate (n)": _median_n(medians, arm) for arm in ARMS},
                 "Summary": "difference in medians (bootstrap CI)",
@@ -237,7 +237,7 @@ def _median_n(medians: pd.DataFrame, arm: str) -> str:
 
 
 def weights_table(reproducer: Reproducer) -> pd.DataFrame:
-    """The stabilised weights by arm: patients weighted, range and mean."""
+    """The stabilized weights by arm: patients weighted, range and mean."""
     t = reproducer.cd4_hypothetical.table.set_index("group")
     return pd.DataFrame(
         {
@@ -264,7 +264,10 @@ def _weeks(value: float) -> str:
 
 
 def _interval(low: float, high: float) -> str:
-    return f"{_weeks(low)} to {_weeks(high)}"
+    low_text, high_text = _weeks(low), _weeks(high)
+    if low_text == high_text == "not reached":
+        return "not reached in any resample"
+    return f"{low_text} to {high_text}"
 
 
 def deferral_table(readings: Sequence[DeferralReading], horizon: float) -> pd.DataFrame:
@@ -401,6 +404,7 @@ def subgroup_values(reproducer: Reproducer) -> dict[str, str | int]:
 
 def hypothetical_values(reproducer: Reproducer) -> dict[str, str | int]:
     """Strings the markers chapter glues for the IPCW reading and the off-ART counts."""
+    from anrs119.analysis.hypothetical import GUIDELINE_CD4, GUIDELINE_VL
     from anrs119.reproduce import IPCW_RESAMPLES
 
     hyp = reproducer.cd4_hypothetical
@@ -413,6 +417,8 @@ def hypothetical_values(reproducer: Reproducer) -> dict[str, str | int]:
         "mm_diff": f"{reproducer.cd4_mixed_model.difference:+.0f}",
         "mm_ci": "{:+.0f} to {:+.0f}".format(*reproducer.cd4_mixed_model.diff_ci),
         "mm_patients": reproducer.cd4_mixed_model.n_patients,
+        "ipcw_guideline_cd4": f"{GUIDELINE_CD4:.0f}",
+        "ipcw_guideline_vl": f"{10**GUIDELINE_VL:,.0f}",
     }
     for arm, key in zip(ARMS, ("il2", "control"), strict=True):
         out[f"ipcw_{key}"] = f"{t.at[arm, 'median']:+.0f}"

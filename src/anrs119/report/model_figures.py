@@ -10,6 +10,7 @@ import pandas as pd
 
 from anrs119 import ARMS
 from anrs119.report.figures import ARM_COLOURS, OKABE_ITO, BookFigure
+from anrs119.report.model_tables import short_claim_label, short_parameter_name
 
 
 def prior_posterior_figure(priors, sample: pd.DataFrame, moved: set[str]) -> BookFigure:
@@ -31,12 +32,12 @@ def prior_posterior_figure(priors, sample: pd.DataFrame, moved: set[str]) -> Boo
             range=(lo, hi),
             weights=w,
             density=True,
-            color=OKABE_ITO["blue"],
+            color=OKABE_ITO["bluish_green"],
             alpha=0.55,
             label="posterior",
         )
         ax.plot(grid, p.dist.pdf(grid), color=OKABE_ITO["black"], lw=1.4, label="prior")
-        title = p.parameter + ("  (moved)" if p.parameter in moved else "")
+        title = short_parameter_name(p.parameter) + ("  (moved)" if p.parameter in moved else "")
         ax.set_title(
             title,
             fontsize="small",
@@ -57,26 +58,34 @@ def prior_posterior_figure(priors, sample: pd.DataFrame, moved: set[str]) -> Boo
 
 
 def checks_figure(table: pd.DataFrame) -> BookFigure:
-    """Percentile of each published value in the prior- and posterior-predictive distribution."""
-    t = table[~table["id"].isin(["joint", "joint_subgroup"])]
+    """Percentile of each published value in the prior- and posterior-predictive distribution.
+
+    Only the values printed as numbers: for a bound ("P < .001") or a "similar" statement the
+    check is the share of trials that meet it, which is not a percentile and would sit at 100
+    looking like an outlier; the table gives those."""
+    from anrs119.published import results
+
+    claims = results()
+    printed = claims.index[(claims["bound"] == "=") & (claims["statistic"] != "similar")]
+    t = table[table["id"].isin(printed)]
     ids = list(dict.fromkeys(t["id"]))
     fig = BookFigure(figsize=(7.5, 0.32 * len(ids) + 1.4), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(ids))[::-1]
     ax.axvspan(2.5, 97.5, color="0.92", zorder=0, label="central 95%")
     for dist, colour, marker, dy in (
-        ("prior", OKABE_ITO["orange"], "s", 0.15),
-        ("posterior", OKABE_ITO["blue"], "o", -0.15),
+        ("prior", OKABE_ITO["black"], "s", 0.15),
+        ("posterior", OKABE_ITO["bluish_green"], "o", -0.15),
     ):
         d = t[t["distribution"] == dist].set_index("id")
         vals = [d.loc[i, "percentile"] if i in d.index else np.nan for i in ids]
         ax.plot(vals, y + dy, marker, color=colour, label=f"{dist} predictive", ls="none")
-    ax.set_yticks(y, ids, fontsize="small")
+    ax.set_yticks(y, [short_claim_label(i) for i in ids])
     ax.set_xlim(0, 100)
-    ax.set_xlabel("percentile of the published value (bounds: % of draws meeting it)")
+    ax.set_xlabel("percentile of the published value among simulated trials")
     fig.legend(loc="outside upper center", ncols=3, fontsize="small")
     fig.alt_text = (
-        "For every published claim, where the published value falls in the prior-predictive "
+        "For every published number, where it falls in the prior-predictive "
         "(squares) and posterior-predictive (dots) distributions of simulated trials, as a "
         "percentile from 0 to 100, with the central 95% shaded."
     )
@@ -99,13 +108,17 @@ def sensitivity_figure(table: pd.DataFrame) -> BookFigure:
             if np.isfinite(v):
                 txt = f"{v:.0f}" + ("*" if bool(out.iloc[i, j]) else "")
                 colour = "white" if v < 15 or v > 85 else "black"  # legible on dark cells
-                ax.text(j, i, txt, ha="center", va="center", fontsize="x-small", color=colour)
-    ax.set_xticks(range(len(ids)), ids, rotation=60, ha="right", fontsize="x-small")
-    ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
+                ax.text(j, i, txt, ha="center", va="center", fontsize="small", color=colour)
+    ax.set_xticks(
+        range(len(ids)), [short_claim_label(i) for i in ids], rotation=60, ha="right",
+        fontsize="small",
+    )  # fmt: skip
+    ax.set_yticks(range(len(labels)), labels, fontsize="small")
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="percentile of the published value", shrink=0.8)
     fig.alt_text = (
-        "Heat map with one row per changed assumption and one column per claim; each cell gives "
+        "Heat map with one row per changed assumption and one column per published result; each "
+        "cell gives "
         "the percentile of the published value in the posterior-predictive distribution under "
         "that assumption; an asterisk marks values outside the central 95%."
     )
@@ -140,10 +153,10 @@ def trajectory_figure(
                 ax.axvline(c, color=ARM_COLOURS[arm], lw=0.6, alpha=0.35)
         ax.set_title(arm)
         ax.set_xlabel("Week")
-    axes[0].set_ylabel("CD4 count (cells/uL)")
+    axes[0].set_ylabel("CD4 count (cells/µL)")
     fig.alt_text = (
         f"CD4 counts over time of {per_arm} patients per arm of the synthetic trial; dotted "
-        "segments after ART initiation; dashed line at the 300 cells/uL end-point threshold; "
+        "segments after ART initiation; dashed line at the 300 cells/µL end-point threshold; "
         "vertical lines mark IL-2 cycles."
     )
     return fig

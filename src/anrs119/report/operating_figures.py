@@ -29,7 +29,7 @@ def power_curve(table: pd.DataFrame, design_n: int, alpha: float) -> Figure:
     colour = OKABE_ITO["bluish_green"]
     ax.plot(n, est, marker="o", color=colour, lw=2, label="power of the primary comparison")
     ax.fill_between(n, est - half, est + half, color=colour, alpha=0.2, lw=0)
-    ax.axhline(0.8, color="grey", ls=":", lw=1)
+    ax.axhline(0.8, color="gray", ls=":", lw=1)
     ax.axhline(alpha, color=OKABE_ITO["black"], ls="--", lw=1, label=f"alpha = {alpha:g}")
     ax.axvline(design_n, color=OKABE_ITO["orange"], lw=1.5, label=f"ANRS 119 ({design_n})")
     ax.set_xlabel("Patients randomized (both arms)")

@@ -85,7 +85,7 @@ def flow_table(flows: Sequence[ArmFlow]) -> pd.DataFrame:
 
 
 def consort_figure(flows: Sequence[ArmFlow]) -> Figure:
-    """A CONSORT-style flow diagram: randomized, allocated, status at each landmark, analysed."""
+    """A CONSORT-style flow diagram: randomized, allocated, status at each landmark, analyzed."""
     apply_theme()
     weeks = sorted(flows[0].events_by)
     n_levels = 3 + len(weeks)
@@ -140,7 +140,7 @@ def consort_figure(flows: Sequence[ArmFlow]) -> Figure:
             + ", ".join(f"{f.events_by[w]} reached the end point by week {w}" for w in weeks)
             for f in flows
         )
-        + "; all randomized patients analysed."
+        + "; all randomized patients analyzed."
     )
     return fig
 

@@ -100,5 +100,5 @@ def subgroup_source(reproducer: Reproducer, ensemble: pd.DataFrame | None) -> st
         "lie in the outer 5% of the trials the same parameters give without that selection in "
         + " and ".join(shares)
         + " of reconstructions, so the model reaches these numbers mostly by selecting unusual "
-        "trials (the reconstruction chapter has the whole typicality table)."
+        "trials (the reconstructions' typicality table has every quantity)."
     )

@@ -11,6 +11,7 @@ import pandas as pd
 
 from anrs119 import ARMS
 from anrs119.report.figures import ARM_COLOURS, OKABE_ITO, BookFigure
+from anrs119.report.text import fmt_p
 
 RECON_COLOUR = OKABE_ITO["blue"]
 REFERENCE_COLOUR = "#9a9a9a"
@@ -23,7 +24,7 @@ def _label(quantity: str, description: str) -> str:
 def ranges_figure(table: pd.DataFrame) -> BookFigure:
     """Each quantity's 95% range across reconstructions, drawn on the scale of its unconditioned
     95% range (0 = its 2.5th percentile, 1 = its 97.5th), so quantities in any unit share one
-    axis: a short bar is a quantity the paper pins down, a bar off-centre one it moves."""
+    axis: a short bar is a quantity the paper pins down, a bar off-center one it moves."""
     rows = table[np.isfinite(table["width_ratio"])].reset_index(drop=True)
     n = len(rows)
     fig = BookFigure(figsize=(7.5, 0.3 * n + 1.5), layout="constrained")
@@ -48,7 +49,7 @@ def ranges_figure(table: pd.DataFrame) -> BookFigure:
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
                fontsize="x-small")  # fmt: skip
     fig.alt_text = (
-        f"{n} rows, one per quantity the paper does not report. A grey band spans each "
+        f"{n} rows, one per quantity the paper does not report. A gray band spans each "
         "quantity's 95% range among unconditioned posterior-predictive trials, rescaled to run "
         "from 0 to 1; a blue bar with a dot shows the 95% range and median of the same quantity "
         "across the exact reconstructions on that scale. Short blue bars are quantities the "
@@ -77,13 +78,13 @@ def trajectories_figure(cd4: pd.DataFrame) -> BookFigure:
         ax.set_xlabel("week")
     axes[0].set_ylabel("median CD4 of the patients seen (cells/µL)")
     handles, labels = axes[1].get_legend_handles_labels()
-    labels = [label.replace("reconstruction", "reconstructions (arm colour)") for label in labels]
+    labels = [label.replace("reconstruction", "reconstructions (arm color)") for label in labels]
     fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize="x-small")
     fig.alt_text = (
         "Two panels, IL-2 and control: the median CD4 count of the patients seen at each visit "
-        "from week 0 to week 150. A coloured band and line show the 95% range and median across "
-        "the reconstructions; a grey band and dashed line the same across unconditioned trials. "
-        "A dotted line marks 300 cells/uL."
+        "from week 0 to week 150. A colored band and line show the 95% range and median across "
+        "the reconstructions; a gray band and dashed line the same across unconditioned trials. "
+        "A dotted line marks 300 cells/µL."
     )
     return fig
 
@@ -140,6 +141,11 @@ def _digits(quantity: str) -> int:
     return 0 if quantity.startswith(("aids", "death", "grade34", "n_lowvl")) else 1
 
 
+def _p_short(p: float) -> str:
+    """ ".13", "< .001", "> .99": the P value as the journal prints it, without "P"."""
+    return fmt_p(p).removeprefix("P ").removeprefix("= ")
+
+
 WIDTH_WORDS: dict[str, str] = {"pinned down": "narrowed sharply"}
 """The width verdict of :func:`leaves_open` in words, before the calibration checks."""
 
@@ -190,7 +196,7 @@ def typicality_table(table: pd.DataFrame) -> pd.DataFrame:
                 "In the tails (MC SE)": (
                     f"{100 * r['tail_share']:.1f}% ({100 * r['tail_share_se']:.1f})"
                 ),
-                "P (tails, if 5%)": "< .001" if r["p_tails"] < 0.001 else f"{r['p_tails']:.3f}",
+                "P (tails, if 5%)": _p_short(float(r["p_tails"])),
             }
         )
     return pd.DataFrame(rows)

@@ -23,7 +23,7 @@ from anrs119.analysis.survival import (
 from anrs119.data import Dataset
 from anrs119.design import TrialDesign
 from anrs119.report.text import fmt_p
-from anrs119.reproduce import Reproducer, marker_change
+from anrs119.reproduce import READING_WORDS, Reproducer, marker_change
 
 
 def _ci(estimate: float, low: float, high: float, decimals: int = 0, scale: float = 1.0) -> str:
@@ -85,6 +85,21 @@ def first_component_table(dataset: Dataset, week: int) -> pd.DataFrame:
     return table
 
 
+def censored_at(dataset: Dataset, paramcd: str, week: float) -> pd.DataFrame:
+    """ADTTE with one end point's follow-up cut at ``week`` (administrative censoring): the
+    reading the paper's week-96 comparison and the reconstruction ensemble use."""
+    tte = dataset.adtte.copy()
+    later = (tte["PARAMCD"] == paramcd) & (tte["AVAL"] > week)
+    tte.loc[later, "AVAL"] = float(week)
+    tte.loc[later, "CNSR"] = 1
+    return tte
+
+
+def cox_through(dataset: Dataset, paramcd: str, week: float) -> CoxResult:
+    """The Cox hazard ratio (IL-2 vs control) with follow-up cut at ``week``."""
+    return cox_hazard_ratio(dataset.adsl, censored_at(dataset, paramcd, week), paramcd)
+
+
 def cox_text(cox: CoxResult) -> str:
     return (
         f"{cox.hazard_ratio:.2f} (95% CI {cox.ci_low:.2f} to {cox.ci_high:.2f}; "
@@ -122,7 +137,7 @@ def change_readings_table(dataset: Dataset, paramcd: str, week: int, decimals: i
     for reading in READINGS:
         change = marker_change(dataset, paramcd, week, reading)
         medians = change.table.set_index("group")
-        row = {"Reading": reading}
+        row = {"Reading": READING_WORDS[reading]}
         for arm in ARMS:
             r = medians.loc[arm]
             row[f"{arm}: n"] = int(r["n"])
@@ -141,7 +156,9 @@ def readings_legend():  # -> IPython Markdown
     """What each reading of "change at week 96" counts, as a definition list."""
     from IPython.display import Markdown
 
-    return Markdown("\n\n".join(f"`{name}`\n: {text}" for name, text in READINGS.items()))
+    return Markdown(
+        "\n\n".join(f"{READING_WORDS[name]}\n: {text}" for name, text in READINGS.items())
+    )
 
 
 def change_summary(change: ChangeResult, decimals: int) -> dict[str, str]:

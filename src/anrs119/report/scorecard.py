@@ -21,6 +21,7 @@ from anrs119.data import Dataset, load_dataset
 from anrs119.model.checks.predictive import CHECKS_FILE, COLUMNS
 from anrs119.paths import MODEL_DIR
 from anrs119.published import display_path, parse_tolerance, results
+from anrs119.report.tables import percentile_text
 from anrs119.report.verdict import (
     FAILING,
     LABELS,
@@ -132,7 +133,7 @@ def check_text(
     if (claim_id, distribution) not in checks.index:
         return "not computed"
     row = checks.loc[(claim_id, distribution)]
-    text = f"{_ordinal(float(row['percentile']))} percentile"
+    text = f"{percentile_text(float(row['percentile']))} percentile"
     if statistic == "similar":
         text = f"{float(row['percentile']):.0f}% of draws detect no difference"
     elif bound != "=":
@@ -151,35 +152,23 @@ def joint_checks(checks: pd.DataFrame | None, row_id: str = JOINT_ID) -> dict[st
             out[distribution] = NOT_YET if checks is None else "not computed"
             continue
         row = checks.loc[(row_id, distribution)]
-        p = float(row["percentile"]) / 100
-        se = (
-            f" (MC SE {_small(float(row['mc_se']) / 100)})"
-            if "mc_se" in row.index and pd.notna(row["mc_se"])
-            else ""
+        pct, n = float(row["percentile"]), int(row["n_draws"])
+        what = (
+            "the published numbers taken together"
+            if row_id == JOINT_ID
+            else "the published low-viral-load pair"
         )
-        n = int(row["n_draws"])
-        shown = f"predictive p = {_small(p)}{se}" if p > 0 else f"predictive p < 1/{n:,} (no draw)"
-        out[distribution] = (
-            shown
-            + (" (outside 95%)" if row["outside95"] else "")
-            + (f": {row['note']}" if row["note"] else "")
-        )
+        if pct > 0:
+            se = (
+                f" (Monte Carlo SE {float(row['mc_se']):.1f} points)"
+                if "mc_se" in row.index and pd.notna(row["mc_se"])
+                else ""
+            )
+            share = f"{pct:.1f}%{se} of simulated trials lie"
+        else:
+            share = f"none of {n:,} simulated trials lies"
+        out[distribution] = f"{share} at least as far from the prediction as {what}"
     return out
-
-
-def _small(p: float) -> str:
-    """A share for reading: three decimals, two significant digits below .01."""
-    return f"{p:.3f}" if p >= 0.01 else f"{p:.2g}"
-
-
-def _ordinal(value: float) -> str:
-    number = round(value, 1)
-    text = f"{number:.1f}".rstrip("0").rstrip(".")
-    if "." in text:
-        return f"{text}th"
-    last_two = int(text) % 100
-    suffix = "th" if 11 <= last_two <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(int(text) % 10, "th")
-    return f"{text}{suffix}"
 
 
 def _interval_text(claim: pd.Series, low: float, high: float) -> str:
@@ -298,7 +287,7 @@ SUMMARY_COLUMNS = [
 
 
 def styled(table: pd.DataFrame):  # -> pandas Styler
-    """The scorecard for the book: verdicts colour-coded (with the word, not colour alone)."""
+    """The scorecard for the book: verdicts color-coded (with the word, not color alone)."""
     return (
         table[SUMMARY_COLUMNS]
         .style.map(
@@ -453,9 +442,9 @@ def rules_table(table: pd.DataFrame) -> pd.DataFrame:
             continue
         rows.append(
             {
-                "Rule (registry)": rule,
+                "Rule": rule.replace("_", " "),
                 "How the amount is computed from the data": text,
-                "Claims": "; ".join(table.loc[i, "Claim"] for i in ids),
+                "Results it applies to": "; ".join(table.loc[i, "Claim"] for i in ids),
             }
         )
     return pd.DataFrame(rows)

@@ -254,3 +254,72 @@ def test_checks_table_has_every_claim_and_both_joint_rows_per_distribution(tmp_p
     path = write_checks(PredictiveSamples(samples, samples), tmp_path / "checks.csv")
     pd.testing.assert_frame_equal(load_checks(path), pd.read_csv(path))
     assert len(load_checks(path)) == len(table)
+
+
+def test_printed_p_keeps_going_past_a_missing_value():
+    shown = printed_p(np.array([np.nan, 0.0123, np.nan, 0.0004]))
+    assert np.isnan(shown[0]) and np.isnan(shown[2])
+    assert shown[1] == 0.01 and shown[3] == 0.0
+
+
+def test_check_rows_write_every_column_with_its_own_mc_se():
+    rng = np.random.default_rng(TEST_SEED)
+    x = PCT.value + rng.normal(0, 5, 500)
+    row = check_rows({"pct": x}, "posterior", [PCT])[0]
+    assert set(row) == set(COLUMNS)
+    shown = printed(PCT, x)
+    event = (shown < 35.0) + 0.5 * (shown == 35.0)
+    assert row["mc_se"] == pytest.approx(round(100 * mc_se(event), 2))
+    assert row["lower95"] < row["median"] < row["upper95"]
+    assert row["n_draws"] == 500 and row["distribution"] == "posterior"
+
+
+def test_the_flag_starts_strictly_below_2_5_percent():
+    """A bound met by exactly 2.5% of draws is inside the central 95%; by 2.4%, outside."""
+    met = np.r_[np.zeros(25), np.ones(975)]  # 25 of 1000 draws print "< .001"
+    at = check_rows({"p": np.where(met == 0, 0.0001, 0.5)}, "prior", [BOUND])[0]
+    assert at["percentile"] == 2.5 and not at["outside95"]
+    below = check_rows(
+        {"p": np.where(np.r_[np.zeros(24), np.ones(976)] == 0, 0.0001, 0.5)}, "prior", [BOUND]
+    )[0]
+    assert below["outside95"]
+    # and for a value: exactly at the 97.5th percentile is inside
+    x = np.r_[np.full(975, 30.0), np.full(25, 40.0)]
+    inside = check_rows({"pct": x}, "prior", [ClaimRef("pct", 35.0, "=", "proportion", 0)])[0]
+    assert inside["percentile"] == 97.5 and not inside["outside95"]
+
+
+def test_mc_se_with_two_clusters_uses_the_small_sample_correction():
+    scores = np.array([1.0, 1.0, 0.0, 0.0])
+    labels = np.array([0, 0, 1, 1])
+    # cluster sums of deviations: +1 and -1; k/(k-1) = 2; sqrt(2 * 2) / 4
+    assert mc_se(scores, labels) == pytest.approx(np.sqrt(2 * 2) / 4)
+    assert np.isnan(mc_se(np.array([1.0])))
+
+
+def test_joint_rows_carry_the_checks_p_and_mc_se_in_percent():
+    from anrs119.model.checks.predictive import joint_rows
+
+    rng = np.random.default_rng(TEST_SEED)
+    samples, refs = _two_claims(rng)
+    far = [
+        ClaimRef("a", 1.5, "=", "difference", 3),
+        ClaimRef("b", -1.5, "=", "difference", 3),
+        refs[2],
+    ]
+    pair = (SUBGROUP_PAIR[0], SUBGROUP_PAIR[1])
+    samples = {pair[0]: samples["a"], pair[1]: samples["b"], "p": samples["p"]}
+    refs_pair = [
+        ClaimRef(pair[0], 1.5, "=", "proportion", 3),
+        ClaimRef(pair[1], -1.5, "=", "proportion", 3),
+        far[2],
+    ]
+    rows = {r["id"]: r for r in joint_rows(samples, "prior", refs_pair)}
+    j = joint_check(samples, refs_pair)
+    assert rows[JOINT_ID]["percentile"] == round(100 * j.p_value, 2)
+    assert rows[JOINT_ID]["mc_se"] == round(100 * j.mc_se, 2)
+    assert rows[JOINT_ID]["outside95"] == (100 * j.p_value < 2.5)
+    assert set(rows[JOINT_ID]) == set(COLUMNS) and np.isnan(rows[JOINT_ID]["upper95"])
+    s = subgroup_pair_check(samples, refs_pair)
+    assert rows[SUBGROUP_ID]["percentile"] == round(100 * s.p_value, 2)
+    assert rows[SUBGROUP_ID]["n_draws"] == s.n_draws

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from anrs119.model.inference.draws import _seed, simulate_draws
-from anrs119.model.inference.priors import FREE_PARAMETERS, Priors, load_priors
+from anrs119.model.inference.priors import Priors, load_priors
 from anrs119.model.inference.statistics import (
     PrintedStatistic,
     base_values,
@@ -89,7 +89,7 @@ def _run_chunk(task: _Task) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([task.seed, task.index])
     draws = task.priors.sample(rng, task.size)
     summaries = simulate_draws(task.base, draws, task.size, _seed(task.seed, task.index))
-    params = np.column_stack([draws[n] for n in FREE_PARAMETERS])
+    params = np.column_stack([draws[n] for n in task.priors.names])
     return params, printed_matrix(summaries, task.statistics)
 
 
@@ -101,26 +101,55 @@ def build_reference_table(
     priors: Priors | None = None,
     statistics: Sequence[PrintedStatistic] | None = None,
     progress: bool = True,
+    options: Mapping[str, float] | None = None,
+    desc: str = "reference table (prior-predictive trials)",
 ) -> ReferenceTable:
     """Simulate ``size`` prior-predictive trials in seeded chunks, in parallel
-    (:func:`anrs119.parallel.run_tasks`)."""
+    (:func:`anrs119.parallel.run_tasks`). ``priors`` may add free parameters beyond the
+    book's (sampled after them, so the book's get the same draws) and ``options`` fixes
+    simulator options (a model extension); the table keeps every parameter of ``priors``."""
     from anrs119.parallel import run_tasks
 
     priors = load_priors() if priors is None else priors
     stats_ = tuple(posterior_statistics() if statistics is None else statistics)
     base = base_values(priors)
+    base.update(options or {})
     tasks = [
         _Task(base, priors, stats_, seed, i, min(chunk, size - start))
         for i, start in enumerate(range(0, size, chunk))
     ]
-    parts = run_tasks(_run_chunk, tasks, desc="reference table (prior-predictive trials)",
-                      progress=progress)  # fmt: skip
+    parts = run_tasks(_run_chunk, tasks, desc=desc, progress=progress)
     return ReferenceTable(
         np.concatenate([p for p, _ in parts]),
         np.concatenate([s for _, s in parts]),
-        FREE_PARAMETERS,
+        priors.names,
         tuple(s.id for s in stats_),
     )
+
+
+def load_table(path: Path) -> ReferenceTable:
+    """A table stored by :func:`save_table`."""
+    with np.load(path) as f:
+        return ReferenceTable(
+            f["parameters"],
+            f["statistics"],
+            tuple(str(x) for x in f["names"]),
+            tuple(str(x) for x in f["statistic_ids"]),
+        )
+
+
+def save_table(table: ReferenceTable, path: Path) -> None:
+    """Store ``table`` at ``path`` (written aside, then moved: never a half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez(
+        partial,
+        parameters=table.parameters,
+        statistics=table.statistics,
+        names=np.array(table.names),
+        statistic_ids=np.array(table.statistic_ids),
+    )
+    partial.replace(path)
 
 
 def cache_folder() -> Path:
@@ -155,23 +184,8 @@ def reference_table(
     cached). The cache only saves time: a table built afresh is the same, byte for byte."""
     path = cache_folder() / f"reference-{size}-{cache_key(size, seed, chunk)}.npz"
     if cache and path.exists():
-        with np.load(path) as f:
-            return ReferenceTable(
-                f["parameters"],
-                f["statistics"],
-                tuple(str(x) for x in f["names"]),
-                tuple(str(x) for x in f["statistic_ids"]),
-            )
+        return load_table(path)
     table = build_reference_table(size, seed, chunk=chunk, progress=progress)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.npz")
-        np.savez(
-            partial,
-            parameters=table.parameters,
-            statistics=table.statistics,
-            names=np.array(table.names),
-            statistic_ids=np.array(table.statistic_ids),
-        )
-        partial.replace(path)
+        save_table(table, path)
     return table

@@ -5,6 +5,7 @@ calibration on simulated abstracts and the what-if verdicts (``data/model/recons
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -334,3 +335,20 @@ def validation_numbers(
         else "every part passes",
         "rv_exact_median": f"{float(np.median(ok['exact_share'])):.0%}" if len(ok) else "-",
     }
+
+
+BOOK_NUMBERS: frozenset[str] = frozenset(
+    {
+        "rv_walk", "rv_walk_sweeps", "rv_long", "rv_thin", "rv_kept", "rv_rhat_limit",
+        "rv_z_limit", "rv_draws_n", "rv_pool_draws_n", "rv_pool", "rv_pool2", "rv_cal_tasks",
+        "rv_cal_per", "rv_cov_limit", "rv_joint_alpha", "rv_consistency_alpha", "rv_neighbours",
+        "rv_typ_share", "rv_typ_min",
+    }
+)  # fmt: skip
+"""Numbers of :func:`validation_numbers` that are the book's settings and thresholds; the others
+are results of the model's runs."""
+
+
+def number_kinds(numbers: Mapping[str, object]) -> dict[str, str]:
+    """The glue kinds of :func:`validation_numbers`' settings (``book``); the rest are ``model``."""
+    return {k: "book" for k in numbers if k in BOOK_NUMBERS}

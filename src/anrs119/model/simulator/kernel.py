@@ -65,8 +65,36 @@ KERNEL_PARAMETERS: tuple[str, ...] = (
     "male_fraction",
     "cd4_threshold",
     "entry_window",
+    "art_on_measured",
+    "il2_gain_vl",
 )
-"""Columns of the per-replicate parameter matrix (then ``cutoff`` = calendar span + extension)."""
+"""Columns of the per-replicate parameter matrix (then ``cutoff`` = calendar span + extension).
+The last ones are :data:`MODEL_OPTIONS`, which a parameter set may leave out."""
+
+MODEL_OPTIONS: dict[str, float] = {"art_on_measured": 0.0, "il2_gain_vl": 0.0}
+"""Model extensions, each off (its default) unless a parameter set gives it a value.
+
+``art_on_measured`` (0 or 1; per replicate if wanted): with 1, the ART-start hazard follows the
+CD4 count and viral load *measured* at the latest attended visit (the screening values before
+the first), held until the next visit, instead of the true, unobserved values at every step.
+Physicians decide on measured counts, read at visits: the guidelines of 2003-06 set their
+thresholds on the measured CD4 count and viral load (PRIORS.md section 7: US DHHS, PMC3922739
+Table 1; French recommendations), SMART's deferral arm started ART when a measured count fell
+below 250 cells/uL (El-Sadr et al., NEJM 2006;355:2283; Emery et al., JID 2008;197:1133), and
+cohort analyses of when to start classify patients by their latest measured count (Kitahata et
+al., NEJM 2009;360:1815). The measured count differs from the true one by a within-person CV of
+about 25% (Hughes et al., JID 1994;169:28), so the two rules select different patients. With
+the default (0), nothing the analyses see determines ART start, and no analysis of the observed
+data can remove the confounding; with 1 the start depends on observed values only (AIDS-defining
+events, which start ART at once, still follow the true count). With 1 the visit schedule becomes
+part of the ART process (decisions are taken at visits), an exception to the rule that visits
+change only what is observed.
+
+``il2_gain_vl`` (a log-scale slope, 0 = off; per replicate if wanted): an IL-2 patient's gain per
+cycle is multiplied by ``exp(il2_gain_vl x (true baseline log10 VL - vl_mean))``, so the IL-2
+effect varies with viral load while its median at the population's mean viral load stays
+``il2_gain_median``. Its prior (data/model/extension_priors.csv) and the reasons for it are in
+:mod:`anrs119.model.checks.extensions`; the book's model leaves it at 0."""
 
 (
     P_POP_MEDIAN,
@@ -108,6 +136,8 @@ KERNEL_PARAMETERS: tuple[str, ...] = (
     P_MALE,
     P_THRESHOLD,
     P_ENTRY,
+    P_ART_MEASURED,
+    P_IL2_GAIN_VL,
     P_CUTOFF,
 ) = range(len(KERNEL_PARAMETERS) + 1)
 N_PARAMS: int = len(KERNEL_PARAMETERS) + 1
@@ -469,6 +499,60 @@ def _below(key, j, tv, pr, c0, slope, gain, bv, kw, thr, nb):
     return cd4 * math.exp(pr[P_NOISE] * zc) < thr
 
 
+@njit(cache=True)
+def _measured_art_walk(key, pr, visits, bv, kw, c0, slope, gain, v0, drift, eff, cd4_seen,
+                       vl_seen, e_art, ref, a_cd4, a_vl, hr_ep, thr, confirm, miss, dt,
+                       n_steps):  # fmt: skip
+    """The ART hazard walk of :func:`_patient` when ART start follows the measured values
+    (``art_on_measured``, :data:`MODEL_OPTIONS`).
+
+    A step's hazard is set by the CD4 count and viral load measured at the latest attended
+    visit up to the step's start (``cd4_seen``, ``vl_seen``: the screening values before the
+    first visit), with the same log-linear form and references as the default walk; it is
+    constant until the next visit, so each stretch between visits is summed at once. The CD4
+    end point is read at the same visits from the same measured count, and multiplies the
+    hazard by ``art_endpoint_hr`` from the step after its confirming visit, as in the default
+    walk. Returns (ART-start time or inf, next visit index, and the end point's state).
+    """
+    nv = visits.size
+    jv = 1
+    prev_below = False
+    t_cd4 = np.inf
+    t_conf = np.inf
+    t_prev = np.inf
+    cum = 0.0
+    k = 0
+    while k < n_steps:
+        while jv < nv and visits[jv] <= k * dt:
+            if _attended(key, jv, miss):
+                cd4_seen, vl_seen = _obs(key, jv, visits[jv], pr, c0, slope, gain, bv, kw, v0,
+                                         drift, eff, np.inf, 0, 0.0)  # fmt: skip
+                if t_conf == np.inf:
+                    below = cd4_seen < thr
+                    if below and (prev_below or not confirm):
+                        t_conf = visits[jv]
+                        t_cd4 = t_prev if confirm else t_conf
+                    if below:
+                        t_prev = visits[jv]
+                    prev_below = below
+            jv += 1
+        stop = n_steps
+        if jv < nv:
+            stop = _first_step_at(visits[jv], dt, k + 1, n_steps)
+        lh = 0.0
+        if cd4_seen < ART_CD4_REFERENCE:
+            lh += a_cd4 * (ART_CD4_REFERENCE - cd4_seen)
+        if vl_seen > ART_VL_REFERENCE:
+            lh += a_vl * (vl_seen - ART_VL_REFERENCE)
+        h = ref * math.exp(lh) * (hr_ep if t_conf < np.inf else 1.0)
+        inc = h * ((stop - k) * dt)
+        if h > 0.0 and cum + inc >= e_art:
+            return k * dt + (e_art - cum) / h, jv, prev_below, t_cd4, t_conf, t_prev
+        cum += inc
+        k = stop
+    return np.inf, jv, prev_below, t_cd4, t_conf, t_prev
+
+
 @njit(cache=True, inline="always")
 def _patient(
     seed, rep, i, pr, log_meas, il2, visits, cycles, bh, bv, dt, n_steps, jw, full, o, r,
@@ -496,6 +580,8 @@ def _patient(
         -(pr[P_SLOPE_MEAN] + pr[P_SLOPE_VL] * (v0 - VL_REFERENCE)) + pr[P_SLOPE_SD] * z4
     ) / WEEKS_PER_YEAR
     gain = pr[P_GAIN_MEDIAN] * math.exp(pr[P_GAIN_SDLOG] * z5) if il2 else 0.0
+    if il2 and pr[P_IL2_GAIN_VL] != 0.0:  # IL-2 effect varying with viral load (MODEL_OPTIONS)
+        gain *= math.exp(pr[P_IL2_GAIN_VL] * (v0 - pr[P_VL_MEAN]))
     drift = (pr[P_DRIFT_MEAN] + pr[P_DRIFT_SD] * z6) / WEEKS_PER_YEAR
     eff = pr[P_IL2_VL] if il2 else 0.0
     art_gain = pr[P_ART_GAIN] * math.exp(pr[P_ART_GAIN_SD] * z7)
@@ -547,8 +633,10 @@ def _patient(
     # most patients who never start ART by the horizon are recognised from a bound, and their
     # walk (one exponential per step) is skipped; the visits are then read after the loop
     walk = n_steps
-    if boost_nonneg and _art_out_of_reach(e_art, ref, hr_ep, a_cd4, a_vl, c0, slope, floor,
-                                          gain, v0, drift, eff, dt, n_steps):  # fmt: skip
+    measured = pr[P_ART_MEASURED] >= 0.5  # ART follows the measured values (MODEL_OPTIONS)
+    if measured or (boost_nonneg and _art_out_of_reach(e_art, ref, hr_ep, a_cd4, a_vl, c0,
+                                                       slope, floor, gain, v0, drift, eff, dt,
+                                                       n_steps)):  # fmt: skip
         walk = 0
     k = 0
     while k < walk:
@@ -588,6 +676,11 @@ def _patient(
             k += 1
         if crossed:
             break
+    if measured:
+        t_h, jv, prev_below, t_cd4, t_conf, t_prev = _measured_art_walk(
+            key, pr, visits, bv, kw, c0, slope, gain, v0, drift, eff, bcd4,
+            max(bvl, pr[P_LOD]), e_art, ref, a_cd4, a_vl, hr_ep, thr, confirm, miss, dt, n_steps,
+        )  # fmt: skip
     lim = min(t_h, horizon)
     while jv < nv and visits[jv] <= lim and t_conf == np.inf:
         if _attended(key, jv, miss):

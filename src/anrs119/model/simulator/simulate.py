@@ -17,7 +17,7 @@ from scipy.special import ndtr, ndtri
 from tqdm import tqdm
 
 from anrs119.model.simulator import kernel
-from anrs119.model.simulator.kernel import KERNEL_PARAMETERS
+from anrs119.model.simulator.kernel import KERNEL_PARAMETERS, MODEL_OPTIONS
 from anrs119.model.simulator.schedule import (
     ART_CD4_REFERENCE,
     ART_VL_REFERENCE,
@@ -74,7 +74,9 @@ PER_REPLICATE: tuple[str, ...] = (
     "calendar_span",
     "followup_extension",
 )
-"""Inputs that may be given as one value per replicate (arrays of shape (replicates,))."""
+"""Inputs that may be given as one value per replicate (arrays of shape (replicates,)). The
+kernel's :data:`~anrs119.model.simulator.kernel.MODEL_OPTIONS` (model extensions) may be left
+out of a parameter set: they are then off."""
 
 
 def per_replicate_value(v: object) -> bool:
@@ -100,7 +102,7 @@ def _per_replicate(p: Mapping[str, float], replicates: int) -> dict[str, np.ndar
     rows = np.empty((len(PER_REPLICATE), replicates))  # one row per input (np.full is slower)
     out = {}
     for name, row in zip(PER_REPLICATE, rows, strict=True):
-        v = p[name]
+        v = p[name] if name not in MODEL_OPTIONS else p.get(name, MODEL_OPTIONS[name])
         if not isinstance(v, (float, int)):
             v = np.asarray(v, dtype=float)
             if v.ndim != 0 and v.shape != (replicates,):
