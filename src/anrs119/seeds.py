@@ -73,7 +73,7 @@ MIXING_SEED: int = 119_2
 """The mixing check of the walk within the exact set of reconstructions (its pool, starts and
 chains) and the pool-size comparison."""
 
-SIMULATED_ABSTRACT_SEED: int = 119_51
+SIMULATED_ABSTRACT_SEED: int = 119_50
 """Parameter points drawn from the prior, their trials and printed abstracts, and the pipeline
 run on each (posterior draws, pools, searches, walks, reference trials): the calibration of the
 reconstructions and the false-alarm rate of the what-if verdict."""

@@ -311,14 +311,19 @@ def coverage_table(coverage: pd.DataFrame, labels: dict[str, str]) -> pd.DataFra
 
 
 def whatif_table(whatif: pd.DataFrame) -> pd.DataFrame:
-    """The named abstracts' verdicts and the component that decided them."""
+    """The named abstracts' verdicts and the parts of the check that flag them."""
     rows = []
     for _, r in whatif.iterrows():
+        base = str(r.get("base", "published"))
+        failed = r.get("failed")
         rows.append(
             {
-                "Abstract": r["label"],
+                "Changed abstract": "the published one" if base == "published" else base,
+                "Change": "none"
+                if r["abstract"] in ("published", "plausible_base")
+                else r["label"],
                 "Verdict": "plausible" if bool(r["plausible"]) else "implausible",
-                "Why": r["reasons"] if isinstance(r["reasons"], str) and r["reasons"] else "-",
+                "Flagged by": failed if isinstance(failed, str) and failed else "-",
             }
         )
     return pd.DataFrame(rows)

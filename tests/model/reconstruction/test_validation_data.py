@@ -28,7 +28,10 @@ def numbers() -> dict[str, str]:
 
 
 def test_every_glued_key_of_the_chapter_is_computed(numbers):
-    text = (CHAPTERS_DIR / "reconstruction.md").read_text(encoding="utf-8")
+    text = "".join(
+        (CHAPTERS_DIR / name).read_text(encoding="utf-8")
+        for name in ("reconstruction.md", "reconstruction_checks.md")
+    )
     keys = set(re.findall(r"\{glue:text\}`(r[cv]_[a-z0-9_]+)`", text))
     assert keys and keys <= set(numbers)
 
@@ -51,13 +54,46 @@ def test_the_false_alarm_rate_on_model_abstracts_is_at_most_five_percent():
     assert fa["rate"] <= 0.05
 
 
-def test_impossible_and_self_contradictory_abstracts_are_implausible_in_the_stored_verdicts():
+def test_every_stored_verdict_follows_from_its_parts_and_thresholds():
+    from anrs119.model.reconstruction.assess import CONSISTENCY_ALPHA, JOINT_ALPHA
+
+    w = val.read_whatif()
+    for _, r in w.iterrows():
+        if not r["forensic_ok"]:
+            assert not r["plausible"] and r["failed"] == "forensic consistency"
+            continue
+        ps = [r[c] for c in w.columns if c.startswith("consistency_p:")]
+        assert r["consistency_ok"] == all(p >= CONSISTENCY_ALPHA for p in ps)
+        assert r["prior_joint_ok"] == (r["joint_p"] >= JOINT_ALPHA)
+        assert r["posterior_joint_ok"] == (r["posterior_joint_p"] >= JOINT_ALPHA)
+        parts = ("consistency_ok", "prior_joint_ok", "posterior_joint_ok",
+                 "reconstructions_ok", "typicality_ok")  # fmt: skip
+        assert r["plausible"] == all(bool(r[c]) for c in parts)
+
+
+def test_a_contradiction_inserted_into_the_plausible_base_flips_it_by_the_part_that_reads_it():
+    """The base passes every part; an inserted contradiction that comes out implausible is
+    flagged by the part that reads the inserted statement (the base differs in nothing else)."""
     w = val.read_whatif().set_index("abstract")
-    assert not w.loc["primary_p93", "plausible"] and not w.loc["primary_p93", "forensic_ok"]
-    assert not w.loc["vl_contradiction", "plausible"]
-    assert not w.loc["vl_contradiction", "consistency_ok"]
-    for name in ("cd4_il2_minus10", "cd4_il2_plus150"):
+    base = w.loc["plausible_base"]
+    assert base["plausible"] and not isinstance(base["failed"], str)
+    expected = {
+        "base_vl_contradiction": "P value against its estimates",
+        "base_primary_p93": "forensic consistency",
+    }
+    for name, part in expected.items():
         assert not w.loc[name, "plausible"]
+        assert part in str(w.loc[name, "failed"]).split("; ")
+    # parts that do not read the inserted CD4 or viral-load statements keep the base's values
+    for name in ("base_cd4_il2_minus10", "base_cd4_il2_plus150", "base_vl_contradiction"):
+        group = "low-viral-load subgroup"
+        assert w.loc[name, f"consistency_p:{group}"] == base[f"consistency_p:{group}"]
+
+
+def test_arithmetically_impossible_abstracts_are_implausible_whatever_they_change():
+    w = val.read_whatif().set_index("abstract")
+    for name in ("primary_p93", "base_primary_p93"):
+        assert not w.loc[name, "plausible"] and not w.loc[name, "forensic_ok"]
 
 
 def test_pinned_down_only_where_coverage_and_typicality_hold():

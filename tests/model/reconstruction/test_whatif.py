@@ -88,7 +88,13 @@ def test_the_self_contradictory_viral_load_abstract_is_implausible_end_to_end(ta
     assert len(result.draws) == A.REDUCED.reconstructions
 
 
-def _result(pct_value: float, exact: int = 8, joint_p: float = 0.5, consistency: float = 0.5):
+def _result(
+    pct_value: float,
+    exact: int = 8,
+    joint_p: float = 0.5,
+    consistency: float = 0.5,
+    posterior_joint_p: float = 0.5,
+):
     draws = pd.DataFrame({"exact": [True] * exact + [False] * (8 - exact)})
     for q in QUANTITIES:
         draws[q] = 1.0
@@ -97,14 +103,18 @@ def _result(pct_value: float, exact: int = 8, joint_p: float = 0.5, consistency:
     alloc = {"n_by_arm": {"IL-2": 66, "Control": 64},
              "events_w96_by_arm": {"IL-2": 23, "Control": 38}, "test": "fisher"}  # fmt: skip
     cons = dict.fromkeys(A.CONSISTENCY_GROUPS, consistency)
-    return A.AbstractResult(alloc, "stand-in", joint_p, 1.0, draws, "", cons)
+    return A.AbstractResult(alloc, "stand-in", joint_p, 1.0, draws, "", cons, posterior_joint_p)
 
 
 def test_each_part_of_the_verdict_can_fail():
     assert A.verdict(_result(50.0)).plausible
     typ = A.verdict(_result(99.0))
     assert not typ.plausible and typ.flagged_quantities == ("hr_primary_w96",)
-    assert not A.verdict(_result(50.0, joint_p=A.JOINT_ALPHA / 2)).joint_ok
+    prior = A.verdict(_result(50.0, joint_p=A.JOINT_ALPHA / 2))
+    assert not prior.joint_ok and prior.failed == ("prior joint check",)
+    post = A.verdict(_result(50.0, posterior_joint_p=A.JOINT_ALPHA / 2))
+    assert not post.plausible and post.failed == ("posterior joint check",)
+    assert A.verdict(_result(50.0)).failed == ()
     assert not A.verdict(_result(50.0, consistency=A.CONSISTENCY_ALPHA / 2)).consistency_ok
     assert not A.verdict(_result(50.0, exact=0)).reconstructions_ok
 
@@ -115,3 +125,43 @@ def test_typicality_needs_enough_reconstructions_placed():
     assert math.isclose(few.tail_shares()["hr_primary_w96"], 1.0)
     assert int(few.placed_counts()["hr_primary_w96"]) == A.TYPICALITY_MIN - 1
     assert np.isfinite(few.tail_shares()["km_free_w48_il2"])
+
+
+@pytest.fixture(scope="module")
+def plausible_base(base, table):
+    """The nearest of a few abstracts printed from trials at the paper's posterior whose verdict
+    (reduced sizes) is plausible."""
+    from anrs119.model.reconstruction.whatif import base_candidates
+
+    for truth in base_candidates(base, 4, seed=TEST_SEED):
+        _, v = run_whatif(truth.claims, A.REDUCED, progress=False, table=table)
+        if v.plausible:
+            return truth.claims
+    pytest.fail("no plausible base among 4 model-printed abstracts (test set-up)")
+
+
+@pytest.mark.parametrize(
+    ("name", "component"),
+    [
+        ("vl_contradiction", "P value against its estimates"),
+        ("primary_p93", "forensic consistency"),
+    ],
+)
+def test_a_contradiction_inserted_into_a_plausible_abstract_flips_its_verdict(
+    plausible_base, table, name, component
+):
+    """The base passes every part; the same abstract with the contradiction inserted fails the
+    part that reads the inserted statement, so the flip is due to that statement alone."""
+    from anrs119.model.reconstruction.whatif import CONTRADICTIONS, inserted
+
+    claims = inserted(plausible_base, CONTRADICTIONS[name])
+    changed = {
+        c
+        for c in claims.index
+        if claims.at[c, "reported_as"] != plausible_base.at[c, "reported_as"]
+    }
+    assert changed and changed <= set(CONTRADICTIONS[name])
+    result, v = run_whatif(claims, A.REDUCED, progress=False, table=table)
+    assert not v.plausible
+    assert component in v.failed
+    assert A.describe(result, v)[-1] == "verdict: implausible"

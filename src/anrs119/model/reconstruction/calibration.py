@@ -69,8 +69,11 @@ class Truth:
     truth_pool: object = None
 
 
-def simulated_abstract(index: int, seed: int, base: Mapping[str, float]) -> Truth | None:
-    """Task ``index``'s trial and abstract (the first printable of its prior draws)."""
+def simulated_abstract(
+    index: int, seed: int, base: Mapping[str, float], sample: pd.DataFrame | None = None
+) -> Truth | None:
+    """Task ``index``'s trial and abstract (the first printable of its prior draws, or of its
+    draws from a posterior ``sample`` when given)."""
     from anrs119.model.inference.priors import load_priors
     from anrs119.model.reconstruction.abstract import print_abstract, typed
     from anrs119.model.reconstruction.mixing import quantities_of
@@ -91,7 +94,12 @@ def simulated_abstract(index: int, seed: int, base: Mapping[str, float]) -> Trut
     ok = consistent_counts(n1, n2, similarity_level())
     for attempt in range(MAX_ATTEMPTS):
         rng = np.random.default_rng([seed, index, attempt])
-        theta = {k: float(v[0]) for k, v in priors.sample(rng, 1).items()}
+        if sample is None:
+            theta = {k: float(v[0]) for k, v in priors.sample(rng, 1).items()}
+        else:
+            from anrs119.model.inference.sample import resample
+
+            theta = {k: float(v[0]) for k, v in resample(sample, 1, rng).items()}
         p = dict(base)
         p.update(theta)
         tr = simulate(p, il2, visit_weeks(follow_up_horizon(p)), seed, 1,
@@ -154,17 +162,18 @@ class _ReconTask:
     base: dict[str, float]
     sizes: Sizes
     claims: pd.DataFrame
-    allocation: dict
+    checked: object
     sample: pd.DataFrame
 
 
-def _reconstruct(task: _ReconTask) -> pd.DataFrame:
-    from anrs119.model.reconstruction.assess import run_reconstructions
+def _reconstruct(task: _ReconTask):
+    """The posterior joint check and the reconstructions of one abstract."""
+    from anrs119.model.reconstruction.assess import posterior_steps
     from anrs119.parallel import single_threaded
 
     single_threaded()
-    return run_reconstructions(task.claims, task.allocation, task.base, task.sample, task.sizes,
-                               _abstract_seed(task.seed, task.index))  # fmt: skip
+    return posterior_steps(task.checked, task.claims, task.base, task.sample, task.sizes,
+                           _abstract_seed(task.seed, task.index))  # fmt: skip
 
 
 def _abstract_seed(seed: int, index: int) -> int:
@@ -251,13 +260,14 @@ def run_calibration(
         if result.allocation is not None:
             sample, source = posterior_for(truth.claims, table, sizes.assess.accepted, reference)
             result = replace(result, posterior_source=source)
-            tasks.append(_ReconTask(i, seed, base, sizes.assess, truth.claims,
-                                    result.allocation, sample))  # fmt: skip
+            tasks.append(_ReconTask(i, seed, base, sizes.assess, truth.claims, result,
+                                    sample))  # fmt: skip
         checked[i] = result
-    draws = run_tasks(_reconstruct, tasks, desc="reconstructions of simulated abstracts",
-                      progress=progress)  # fmt: skip
-    for task, d in zip(tasks, draws, strict=True):
-        checked[task.index] = replace(checked[task.index], draws=d)
+    done = run_tasks(_reconstruct, tasks,
+                     desc="posterior checks and reconstructions of simulated abstracts",
+                     progress=progress)  # fmt: skip
+    for task, result in zip(tasks, done, strict=True):
+        checked[task.index] = result
     summaries, ranks = [], []
     for i, truth in enumerate(truths):
         summaries.append(_summary(i, truth, checked.get(i), base))

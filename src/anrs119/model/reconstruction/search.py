@@ -1067,7 +1067,8 @@ def reconstruct(
 def embedded_reconstruction(
     p: Mapping[str, float], seed: int, attempts: int = EMBEDDED_ATTEMPTS
 ) -> tuple[Reconstruction, int]:
-    """The first exact reconstruction from pools ``0, 1, ...`` of ``seed``, and its attempt."""
+    """The first exact reconstruction from pools ``0, 1, ...`` of ``seed``, and its attempt: a
+    draw of the walk within the exact set, as every reconstruction of the ensemble."""
     for attempt in range(attempts):
         rec = reconstruct(make_pool(p, seed, attempt), np.random.default_rng([seed, attempt]))
         if rec.exact:

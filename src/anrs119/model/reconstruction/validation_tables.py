@@ -210,8 +210,6 @@ def validation_numbers(
 ) -> dict[str, str]:
     """The reconstruction chapter's glued numbers about the walk, the calibration and the what-if
     verdict (keys prefixed ``rv_``), from the stored files."""
-    import math
-
     import numpy as np
 
     from anrs119.model.reconstruction.assess import (
@@ -232,8 +230,6 @@ def validation_numbers(
     rejected = cov[cov["uniform_p"] < 0.01]
     fa = false_alarms(abstracts)
     ok = abstracts[abstracts["printable"].astype(bool)]
-    w = whatif.set_index("abstract")
-    pub = w.loc["published"]
     per = int(ranks.groupby("abstract")["n"].max().max()) if len(ranks) else 0
     r0 = runs.iloc[0]
     pinned_width = checked[checked["verdict"] == "pinned down"]
@@ -242,13 +238,6 @@ def validation_numbers(
 
     def far(col: str) -> list[str]:
         return [SHORT[q] for q in est.loc[est[col].abs() > Z_LIMIT, "quantity"]]
-
-    def flag_word(name: str, group: str) -> str:
-        p = float(w.loc[name, f"consistency_p:{group}"])
-        return "flagged" if p < CONSISTENCY_ALPHA else "not flagged"
-
-    def verdict_of(name: str) -> str:
-        return "plausible" if bool(w.loc[name, "plausible"]) else "implausible"
 
     return {
         "rv_walk": f"{int(r0['walk']):,}",
@@ -314,25 +303,7 @@ def validation_numbers(
         "rv_neighbours": str(NEIGHBOURS),
         "rv_typ_share": _pct(TYPICALITY_SHARE),
         "rv_typ_min": str(TYPICALITY_MIN),
-        "rv_pub_verdict": verdict_of("published"),
-        "rv_pub_joint": f"{pub['joint_p']:.3f}" if math.isfinite(pub["joint_p"]) else "-",
-        "rv_pub_reasons": str(pub["reasons"]) if isinstance(pub["reasons"], str) else "none",
-        "rv_worked_verdict": verdict_of("subgroup_50_20"),
-        "rv_minus10_verdict": verdict_of("cd4_il2_minus10"),
-        "rv_plus150_verdict": verdict_of("cd4_il2_plus150"),
-        "rv_vl_verdict": verdict_of("vl_contradiction"),
-        "rv_p93_verdict": verdict_of("primary_p93"),
-        "rv_minus10_cd4_p": f"{w.loc['cd4_il2_minus10', 'consistency_p:CD4 changes']:.3f}",
-        "rv_minus10_cd4_word": flag_word("cd4_il2_minus10", "CD4 changes"),
-        "rv_plus150_cd4_p": f"{w.loc['cd4_il2_plus150', 'consistency_p:CD4 changes']:.3f}",
-        "rv_plus150_cd4_word": flag_word("cd4_il2_plus150", "CD4 changes"),
-        "rv_vl_p": f"{w.loc['vl_contradiction', 'consistency_p:viral-load changes']:.3f}",
-        "rv_vl_word": flag_word("vl_contradiction", "viral-load changes"),
-        "rv_minus10_joint": f"{w.loc['cd4_il2_minus10', 'joint_p']:.3f}",
-        "rv_plus150_joint": f"{w.loc['cd4_il2_plus150', 'joint_p']:.3f}",
-        "rv_worked_reasons": str(w.loc["subgroup_50_20", "reasons"])
-        if isinstance(w.loc["subgroup_50_20", "reasons"], str)
-        else "every part passes",
+        **whatif_numbers(whatif),
         "rv_exact_median": f"{float(np.median(ok['exact_share'])):.0%}" if len(ok) else "-",
     }
 
@@ -352,3 +323,51 @@ are results of the model's runs."""
 def number_kinds(numbers: Mapping[str, object]) -> dict[str, str]:
     """The glue kinds of :func:`validation_numbers`' settings (``book``); the rest are ``model``."""
     return {k: "book" for k in numbers if k in BOOK_NUMBERS}
+
+
+def _failed_words(row: pd.Series) -> str:
+    failed = row.get("failed")
+    return str(failed) if isinstance(failed, str) and failed else "nothing"
+
+
+def whatif_numbers(whatif: pd.DataFrame) -> dict[str, str]:
+    """The what-if section's numbers: the published abstract's verdict and its parts, the
+    plausible base and, for each contradiction inserted into it, its verdict and the parts that
+    flag it (``rv_base_<name>_verdict``, ``rv_base_<name>_by``)."""
+    import math
+
+    w = whatif.set_index("abstract")
+
+    def verdict_of(name: str) -> str:
+        return "plausible" if bool(w.loc[name, "plausible"]) else "implausible"
+
+    def p3(x: float) -> str:
+        return f"{x:.3f}" if math.isfinite(x) else "-"
+
+    pub, base = w.loc["published"], w.loc["plausible_base"]
+    inserted = [a for a in w.index if str(a).startswith("base_")]
+    flipped = [a for a in inserted if not bool(w.loc[a, "plausible"])]
+    out = {
+        "rv_pub_verdict": verdict_of("published"),
+        "rv_pub_joint": p3(float(pub["joint_p"])),
+        "rv_pub_post_joint": p3(float(pub["posterior_joint_p"])),
+        "rv_pub_failed": _failed_words(pub),
+        "rv_worked_verdict": verdict_of("subgroup_50_20"),
+        "rv_worked_failed": _failed_words(w.loc["subgroup_50_20"]),
+        "rv_base_verdict": verdict_of("plausible_base"),
+        "rv_base_joint": p3(float(base["joint_p"])),
+        "rv_base_post_joint": p3(float(base["posterior_joint_p"])),
+        "rv_base_tried": str(int(base["candidates_tried"])),
+        "rv_base_printed": str(base["base_printed"]),
+        "rv_n_contradictions": str(len(inserted)),
+        "rv_n_base_flipped": str(len(flipped)),
+    }
+    for a in inserted:
+        key = str(a).removeprefix("base_")
+        out[f"rv_base_{key}_verdict"] = verdict_of(a)
+        out[f"rv_base_{key}_by"] = _failed_words(w.loc[a])
+    for a in ("cd4_il2_minus10", "cd4_il2_plus150", "vl_contradiction", "primary_p93"):
+        out[f"rv_pub_{a}_by"] = _failed_words(w.loc[a])
+    for a in ("cd4_il2_minus10", "cd4_il2_plus150"):
+        out[f"rv_base_{a}_cd4_p"] = p3(float(w.loc[f"base_{a}", "consistency_p:CD4 changes"]))
+    return out
