@@ -100,7 +100,8 @@ def _tiny():
     from anrs119.model.reconstruction.calibration import CalibrationSizes
 
     return CalibrationSizes(
-        abstracts=2, assess=Sizes(reconstructions=2, reference=9, table=1000, accepted=40)
+        abstracts=2,
+        assess=Sizes(reconstructions=2, reference=9, table=1000, accepted=40, posterior_trials=100),
     )
 
 

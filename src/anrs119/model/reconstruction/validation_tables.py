@@ -325,6 +325,21 @@ def number_kinds(numbers: Mapping[str, object]) -> dict[str, str]:
     return {k: "book" for k in numbers if k in BOOK_NUMBERS}
 
 
+def _abstract_words(printed: str) -> str:
+    """An abstract's results (``"id: printed; ..."``, as whatif.csv stores them) in words."""
+    v = dict(part.split(": ", 1) for part in printed.split("; ") if ": " in part)
+
+    def pair(stem: str) -> str:
+        return f"{v[stem + '_il2']} vs {v[stem + '_control']} ({v[stem + '_p']})"
+
+    return (
+        f"IL-2 vs control: {pair('primary_w96')} reached the end point by week 96; median CD4 "
+        f"change {pair('cd4_change_w96')}; median viral-load change {pair('vl_change_w96')}; "
+        f"low viral load, free of the end point at week 150 {pair('lowvl_free_w150')}, "
+        f"deferral of ART {v['lowvl_art_deferral']}"
+    )
+
+
 def _failed_words(row: pd.Series) -> str:
     failed = row.get("failed")
     return str(failed) if isinstance(failed, str) and failed else "nothing"
@@ -358,7 +373,7 @@ def whatif_numbers(whatif: pd.DataFrame) -> dict[str, str]:
         "rv_base_joint": p3(float(base["joint_p"])),
         "rv_base_post_joint": p3(float(base["posterior_joint_p"])),
         "rv_base_tried": str(int(base["candidates_tried"])),
-        "rv_base_printed": str(base["base_printed"]),
+        "rv_base_printed": _abstract_words(str(base["base_printed"])),
         "rv_n_contradictions": str(len(inserted)),
         "rv_n_base_flipped": str(len(flipped)),
     }
