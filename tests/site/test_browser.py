@@ -25,7 +25,7 @@ import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from anrs119.adam import TABLES
 from anrs119.data import PROVENANCE_FILE, SYNTHETIC_XPT_DIR, load_dataset
@@ -53,14 +53,6 @@ BOOK_TITLE = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-
 def site_url(html_dir: Path) -> Iterator[str]:
     with browser.serve(html_dir) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        instance = browser.launch(playwright)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="session")
