@@ -119,7 +119,7 @@ class PageReport:
     status: int | None
     title: str
     headings: list[tuple[int, str]]  # (level, text) in document order, inside the article
-    images: list[dict]  # src, alt, loaded, natural width
+    images: list[dict]  # src, alt, loaded, natural width, shown width (CSS px)
     notice: str  # the announcement bar's text as rendered ("" if not visible)
     notice_visible: bool
     empty_glue: int
@@ -148,7 +148,7 @@ _COLLECT_JS = """
   const images = [...document.querySelectorAll('img')].map((img) => ({
     src: img.currentSrc || img.src, alt: (img.getAttribute('alt') || '').trim(),
     loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth,
-    inArticle: article.contains(img),
+    shown: img.getBoundingClientRect().width, inArticle: article.contains(img),
   }));
   const banner = document.querySelector('.bd-header-announcement');
   const box = banner ? banner.getBoundingClientRect() : null;

@@ -108,6 +108,28 @@ def test_title_and_headings(reports, page: str) -> None:
     assert not skips, f"{page}: heading levels skip {skips} in {report.headings}"
 
 
+SMALLEST_FIGURE_TEXT_PX: float = 7 / 72 * 150
+"""The smallest text the book's figures draw (7 pt tick labels, report/*_figures.py), in the
+image's own pixels: figures are saved at 150 dpi (report/figures.py)."""
+
+LEGIBLE_PX: float = 8.0
+"""The least size, in CSS pixels, at which that text still reads on a phone."""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figure_text_stays_legible_on_a_phone(reports, page: str) -> None:
+    """At 390 px a figure keeps a width at which its smallest text is at least LEGIBLE_PX (the
+    figure scrolls sideways in its own box rather than shrinking to the column)."""
+    small = [
+        f"{image['src'].rsplit('/', 1)[-1][:12]}: {SMALLEST_FIGURE_TEXT_PX * scale:.1f} px"
+        for image in reports["narrow"][page].images
+        if image["inArticle"]
+        and image["width"]
+        and (scale := image["shown"] / image["width"]) * SMALLEST_FIGURE_TEXT_PX < LEGIBLE_PX
+    ]
+    assert not small, f"{page}: figure text below {LEGIBLE_PX:g} px at 390 px wide: {small}"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_images_load_and_have_alt_text(reports, page: str) -> None:
     for mode, seen in reports.items():
