@@ -29,6 +29,7 @@ from playwright.sync_api import (
     Response,
     Route,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-sandbox",  # the tests run as root in CI
@@ -118,7 +119,7 @@ class PageReport:
     status: int | None
     title: str
     headings: list[tuple[int, str]]  # (level, text) in document order, inside the article
-    images: list[dict]  # src, alt, loaded, natural width
+    images: list[dict]  # src, alt, loaded, natural width, shown width (CSS px)
     notice: str  # the announcement bar's text as rendered ("" if not visible)
     notice_visible: bool
     empty_glue: int
@@ -147,7 +148,7 @@ _COLLECT_JS = """
   const images = [...document.querySelectorAll('img')].map((img) => ({
     src: img.currentSrc || img.src, alt: (img.getAttribute('alt') || '').trim(),
     loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth,
-    inArticle: article.contains(img),
+    shown: img.getBoundingClientRect().width, inArticle: article.contains(img),
   }));
   const banner = document.querySelector('.bd-header-announcement');
   const box = banner ? banner.getBoundingClientRect() : null;
@@ -274,15 +275,33 @@ def _start(context: BrowserContext, base: str, page: str) -> _Loading:
     return _Loading(page, url, tab, response, errors, external)
 
 
-def _finish(loading: _Loading) -> PageReport:
+def _finish(loading: _Loading, *, retry: bool = True) -> PageReport:
+    """The report of a page whose load has started; a page that does not fall quiet in time is
+    loaded once more alone (on a starved machine, six tabs at once can exceed the timeout), and
+    a second timeout names the page and the requests still open."""
     tab = loading.tab
+    pending: list[str] = []
+    tab.on("request", lambda req: pending.append(req.url))
+    tab.on("requestfinished", lambda req: pending.remove(req.url) if req.url in pending else None)
+    tab.on("requestfailed", lambda req: pending.remove(req.url) if req.url in pending else None)
     try:
-        tab.wait_for_load_state("load")
-        tab.wait_for_load_state("networkidle")
+        try:
+            tab.wait_for_load_state("load")
+            tab.wait_for_load_state("networkidle")
+        except PlaywrightTimeoutError as exc:
+            if not retry:
+                raise TimeoutError(
+                    f"{loading.page}: not loaded and quiet within {PAGE_TIMEOUT_MS / 1000:g} s, "
+                    f"alone in its tab (requests still open: {pending or 'none seen'})"
+                ) from exc
+            tab.close()
+            base = loading.url.removesuffix(f"{loading.page}.html")
+            return _finish(_start(tab.context, base, loading.page), retry=False)
         seen = tab.evaluate(_COLLECT_JS)
         illegible = tab.evaluate(_DARK_IMAGES_JS) if seen["theme"] == "dark" else []
     finally:
-        tab.close()
+        if not tab.is_closed():
+            tab.close()
     response = loading.response
     return PageReport(
         page=loading.page,

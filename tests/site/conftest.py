@@ -6,12 +6,17 @@ Set ANRS119_SITE_DIR to test a book built elsewhere (e.g. `jupyter-book build --
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 
 from anrs119.paths import BUILD_DIR, REPO_ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 HTML_DIR = Path(os.environ.get("ANRS119_SITE_DIR") or BUILD_DIR / "html").resolve()
 
@@ -61,3 +66,17 @@ def html_dir() -> Path:
     if not index.exists():
         pytest.fail(f"{index} is missing: build the book first (`make book` or `make test`)")
     return HTML_DIR
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """One browser per test process: Playwright's sync API allows one running instance per
+    thread, so two test files each starting their own failed when they shared a worker."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.site import browser
+
+    with sync_playwright() as playwright:
+        instance = browser.launch(playwright)
+        yield instance
+        instance.close()

@@ -25,7 +25,7 @@ import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from anrs119.adam import TABLES
 from anrs119.data import PROVENANCE_FILE, SYNTHETIC_XPT_DIR, load_dataset
@@ -53,14 +53,6 @@ BOOK_TITLE = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-
 def site_url(html_dir: Path) -> Iterator[str]:
     with browser.serve(html_dir) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        instance = browser.launch(playwright)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +106,28 @@ def test_title_and_headings(reports, page: str) -> None:
     assert report.title == f"{heading} — {BOOK_TITLE}", f"{page}: <title> {report.title!r}"
     skips = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
     assert not skips, f"{page}: heading levels skip {skips} in {report.headings}"
+
+
+SMALLEST_FIGURE_TEXT_PX: float = 7 / 72 * 150
+"""The smallest text the book's figures draw (7 pt tick labels, report/*_figures.py), in the
+image's own pixels: figures are saved at 150 dpi (report/figures.py)."""
+
+LEGIBLE_PX: float = 8.0
+"""The least size, in CSS pixels, at which that text still reads on a phone."""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figure_text_stays_legible_on_a_phone(reports, page: str) -> None:
+    """At 390 px a figure keeps a width at which its smallest text is at least LEGIBLE_PX (the
+    figure scrolls sideways in its own box rather than shrinking to the column)."""
+    small = [
+        f"{image['src'].rsplit('/', 1)[-1][:12]}: {SMALLEST_FIGURE_TEXT_PX * scale:.1f} px"
+        for image in reports["narrow"][page].images
+        if image["inArticle"]
+        and image["width"]
+        and (scale := image["shown"] / image["width"]) * SMALLEST_FIGURE_TEXT_PX < LEGIBLE_PX
+    ]
+    assert not small, f"{page}: figure text below {LEGIBLE_PX:g} px at 390 px wide: {small}"
 
 
 @pytest.mark.parametrize("page", PAGES)

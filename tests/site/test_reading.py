@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from anrs119.data import load_dataset
 from anrs119.published import load_claims, results
@@ -283,14 +283,6 @@ _FIRST_SCREEN_JS = """
   return seen.join(' ').replace(/\\s+/g, ' ');
 }
 """
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        instance = browser.launch(playwright)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
