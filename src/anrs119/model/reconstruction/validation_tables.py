@@ -222,6 +222,8 @@ def validation_numbers(
     from anrs119.model.reconstruction.ensemble_tables import SHORT
 
     est = mixing[mixing["estimable"].astype(bool)]
+    if "long_sd" in est.columns:  # a quantity the kept trials never vary has no R-hat
+        est = est[est["long_sd"] > 0]
     mixed = est[est["rhat"] < RHAT_LIMIT]
     worst = est.loc[est["rhat"].idxmax()]
     least = est.loc[est["ess"].idxmin()]
@@ -252,6 +254,12 @@ def validation_numbers(
         "rv_n_mixed": str(len(mixed)),
         "rv_rhat_limit": f"{RHAT_LIMIT:.2f}",
         "rv_unmixed": _names(SHORT[q] for q in unmixed(mixing)),
+        "rv_unvarying": _names(
+            SHORT[q]
+            for q in mixing.loc[
+                mixing["estimable"].astype(bool) & (mixing.get("long_sd", 1.0) == 0), "quantity"
+            ]
+        ),
         "rv_rhat_max": f"{worst['rhat']:.2f}",
         "rv_rhat_max_q": SHORT[worst["quantity"]],
         "rv_ess_min": f"{least['ess']:.0f}",
