@@ -130,7 +130,9 @@ def _num(x: float, digits: int) -> str:
     """``digits`` decimals; a negative ``digits``: that many significant digits (P values)."""
     if not math.isfinite(x):
         return "-"
-    return f"{x:.{-digits}g}" if digits < 0 else f"{x:.{digits}f}"
+    text = f"{x:.{-digits}g}" if digits < 0 else f"{x:.{digits}f}"
+    # a small negative value rounds to "-0.0": a reader sees zero
+    return text.removeprefix("-") if float(text) == 0 else text
 
 
 def _digits(quantity: str) -> int:
@@ -245,7 +247,7 @@ def mixing_table(mixing: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
                 "Quantity": labels.get(r["quantity"], r["quantity"]),
                 "Chain 1 mean": _num(r["chain1_mean"], digits),
                 "Chain 2 mean": _num(r["chain2_mean"], digits),
-                "R-hat": _num(r["rhat"], 3),
+                "R-hat": _num(r["rhat"], 2),
                 "ESS": _num(r["ess"], 0),
                 "First hits (z)": _num(r["z_first"], 1),
                 "Draws (z)": _num(r["z_draw"], 1),

@@ -365,7 +365,12 @@ def whatif_numbers(whatif: pd.DataFrame) -> dict[str, str]:
         return "plausible" if bool(w.loc[name, "plausible"]) else "implausible"
 
     def p3(x: float) -> str:
-        return f"{x:.3f}" if math.isfinite(x) else "-"
+        """A p value to three decimals, as a reader reads it ("< 0.001", "1")."""
+        if not math.isfinite(x):
+            return "-"
+        if x < 0.0005:
+            return "< 0.001"
+        return "1" if x >= 0.9995 else f"{x:.3f}"
 
     pub, base = w.loc["published"], w.loc["plausible_base"]
     inserted = [a for a in w.index if str(a).startswith("base_")]
