@@ -100,10 +100,12 @@ data: $(STAMP)  ## forensic tables, ABC posterior, checks, sensitivity, reconstr
 # The methods run where the truth is known. Each reads the reference table of `make data`
 # (calibrate) from its cache (.cache/ or ANRS119_CACHE); without it, the first command simulates
 # it again (1,000,000 trials: about 5 minutes on two quiet cores) and caches it.
-validate-methods: $(STAMP)  ## run the book's methods where the truth is known (SBC, extensions, estimands)
+validate-methods: $(STAMP)  ## run the book's methods where the truth is known (SBC, extensions, estimands, reconstructions, what-if)
 	$(BIN)/python -m anrs119 sbc
 	$(BIN)/python -m anrs119 validate-extensions
 	$(BIN)/python -m anrs119 validate-estimands
+	$(BIN)/python -m anrs119 validate-reconstructions
+	$(BIN)/python -m anrs119 validate-whatif
 
 lock: $(STAMP)  ## refresh requirements.lock and requirements-run.lock (exact pins with hashes)
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --all-extras \

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from anrs119.paths import MODEL_DIR
+
 
 def _claims(args: argparse.Namespace) -> int:
     from anrs119.published import load_claims
@@ -81,6 +83,29 @@ def _ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whatif(args: argparse.Namespace) -> int:
+    from anrs119.model.reconstruction.whatif import whatif_main
+
+    return whatif_main(Path(args.path), progress=not args.quiet, reduced=args.reduced)
+
+
+def _validate_reconstructions(args: argparse.Namespace) -> int:
+    from anrs119.model.reconstruction import calibration, mixing
+    from anrs119.model.reconstruction.whatif import book_reference
+
+    m = mixing.run_mixing(mixing.REDUCED if args.reduced else mixing.FULL, progress=not args.quiet)
+    paths = mixing.write_mixing(m, Path(args.folder))
+    c = calibration.run_calibration(
+        calibration.REDUCED if args.reduced else calibration.FULL,
+        progress=not args.quiet,
+        reference=book_reference(args.reduced, not args.quiet),
+    )
+    paths += calibration.write_calibration(c, Path(args.folder))
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
 def _one_blas_thread() -> None:
     """Many small least-squares fits: one BLAS thread each (set before numpy loads; on a loaded
     two-core machine the threaded solver took fifty times longer)."""
@@ -95,6 +120,19 @@ def _sbc(args: argparse.Namespace) -> int:
 
     for path in sbc_main(progress=not args.quiet):
         print(f"wrote {path}")
+    return 0
+
+
+def _validate_whatif(args: argparse.Namespace) -> int:
+    from anrs119.model.reconstruction import whatif
+    from anrs119.model.reconstruction.assess import FULL, REDUCED
+
+    table = whatif.validate_whatif(
+        REDUCED if args.reduced else FULL,
+        progress=not args.quiet,
+        reference=whatif.book_reference(args.reduced, not args.quiet),
+    )
+    print(f"wrote {whatif.write_whatif(table, Path(args.folder))}")
     return 0
 
 
@@ -187,6 +225,19 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         _validate_estimands,
     ),
     "validate": ("check a folder of ADaM tables against the schema", _validate),
+    "whatif": (
+        "how plausible an abstract in the claims registry's format is under the model",
+        _whatif,
+    ),
+    "validate-reconstructions": (
+        "mixing of the reconstruction walk and calibration on simulated abstracts -> "
+        "data/model/reconstruction_*.csv, ensemble_calibration.csv, simulated_abstracts.csv",
+        _validate_reconstructions,
+    ),
+    "validate-whatif": (
+        "the what-if verdict of the published and of named abstracts -> data/model/whatif.csv",
+        _validate_whatif,
+    ),
     "scorecard": (
         "every claim: reproduced (a) and predicted (b); exit 1 if any fails (a)",
         _scorecard,
@@ -231,6 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--quiet", action="store_true", help="no progress bar")
         elif name == "validate":
             command.add_argument("path", help="folder with adsl.csv, adlb.csv, adtte.csv, adae.csv")
+        elif name in ("whatif", "validate-reconstructions", "validate-whatif"):
+            if name == "whatif":
+                command.add_argument("path", help="claims table in the registry's format")
+            else:
+                command.add_argument("--folder", default=str(MODEL_DIR), help="output folder")
+            command.add_argument("--quiet", action="store_true", help="no progress bar")
+            command.add_argument(
+                "--reduced", action="store_true", help="small sizes (a smoke test, not a result)"
+            )
         elif name == "cache-guard":
             command.add_argument("--build-dir", default="_build", help="the book's build folder")
         elif name == "pdf":
@@ -268,7 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-ONE_BLAS_THREAD: tuple[str, ...] = ("sbc", "validate-extensions", "validate-estimands")
+ONE_BLAS_THREAD: tuple[str, ...] = (
+    "sbc",
+    "validate-extensions",
+    "validate-estimands",
+    "validate-reconstructions",
+    "validate-whatif",
+    "whatif",
+)
 """Commands that set one BLAS thread before anything loads numpy (:func:`_one_blas_thread`)."""
 
 

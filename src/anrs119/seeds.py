@@ -68,3 +68,15 @@ ART start: common random numbers)."""
 
 ESTIMANDS_BOOTSTRAP_SEED: int = 2009_097
 """Subject order and bootstrap resamples of those trials (one seed per trial derived from it)."""
+
+MIXING_SEED: int = 119_2
+"""The mixing check of the walk within the exact set of reconstructions (its pool, starts and
+chains) and the pool-size comparison."""
+
+SIMULATED_ABSTRACT_SEED: int = 119_50
+"""Parameter points drawn from the prior, their trials and printed abstracts, and the pipeline
+run on each (posterior draws, pools, searches, walks, reference trials): the calibration of the
+reconstructions and the false-alarm rate of the what-if verdict."""
+
+WHATIF_SEED: int = 119_3
+"""A what-if abstract's posterior draws, predictive trials and reconstructions."""

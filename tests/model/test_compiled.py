@@ -16,6 +16,7 @@ ENTRY_POINTS = (
     summaries._mann_whitney_rows,
     summaries._safety_rows,
     reconstruct._search,
+    reconstruct._walk,
 )
 
 

@@ -158,3 +158,21 @@ def test_real_data_carry_no_synthetic_mark_and_keep_their_kinds(own_data_site: P
         for value in soup.select(".pasted-text"):
             kinds_seen |= {c for c in value.get("class", []) if c.startswith("glue-")}
     assert "glue-synthetic-only" in kinds_seen, "the real-data build lost the kinds"
+
+
+def _reconstruction_text(site: Path) -> str:
+    page = site / "chapters" / "reconstruction.html"
+    return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+
+
+def test_the_data_holders_test_places_the_datasets_quantities_in_the_ensemble(
+    own_data_site: Path, html_dir: Path
+) -> None:
+    """On an own-data build the reconstruction chapter places each unpublished quantity of the
+    data in the ensemble's range (aggregates only); on the synthetic build it does not."""
+    own = _reconstruction_text(own_data_site)
+    assert "lie within the central 95% range of the reconstructions" in own
+    assert "This dataset" in own and "Ensemble 95% range" in own
+    assert OWN_PREFIX not in own
+    embedded = _reconstruction_text(html_dir)
+    assert "This dataset" not in embedded

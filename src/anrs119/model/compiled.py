@@ -13,7 +13,7 @@ import numpy as np
 
 def compile_kernels() -> float:
     """Run each compiled entry point once on a small input; returns the seconds it took."""
-    from anrs119.model.reconstruction.search import make_pool, reconstruct
+    from anrs119.model.reconstruction.search import warm_up
     from anrs119.model.simulator.parameters import default_parameters
     from anrs119.model.simulator.simulate import simulate_claims, simulate_trials
     from anrs119.model.simulator.summaries import mann_whitney
@@ -24,6 +24,5 @@ def compile_kernels() -> float:
     simulate_claims(p, 2, seed=TEST_SEED)  # simulator, claim summaries, Fisher rows
     next(simulate_trials(p, 1, seed=TEST_SEED, full=True))  # the per-visit variant
     mann_whitney(np.arange(3.0)[None, :], np.arange(1.0, 4.0)[None, :])
-    pool = make_pool(p, TEST_SEED, 0, per_arm=400)
-    reconstruct(pool, TEST_SEED, sweeps=1, rounds=1, restarts=1)  # the search kernel
+    warm_up(p, TEST_SEED)  # the search and the walk kernels
     return time.perf_counter() - start

@@ -130,7 +130,9 @@ def _num(x: float, digits: int) -> str:
     """``digits`` decimals; a negative ``digits``: that many significant digits (P values)."""
     if not math.isfinite(x):
         return "-"
-    return f"{x:.{-digits}g}" if digits < 0 else f"{x:.{digits}f}"
+    text = f"{x:.{-digits}g}" if digits < 0 else f"{x:.{digits}f}"
+    # a small negative value rounds to "-0.0": a reader sees zero
+    return text.removeprefix("-") if float(text) == 0 else text
 
 
 def _digits(quantity: str) -> int:
@@ -146,8 +148,15 @@ def _p_short(p: float) -> str:
     return fmt_p(p).removeprefix("P ").removeprefix("= ")
 
 
-def ranges_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The chapter's table: range across reconstructions beside the unconditioned range."""
+WIDTH_WORDS: dict[str, str] = {"pinned down": "narrowed sharply"}
+"""The width verdict of :func:`leaves_open` in words, before the calibration checks."""
+
+
+def ranges_table(table: pd.DataFrame, checked: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The chapter's table: range across reconstructions beside the unconditioned range, and
+    the verdict (``checked``: :func:`anrs119.model.reconstruction.validation_tables.
+    checked_verdicts`, so that "pinned down" needs the calibration and typicality checks)."""
+    final = None if checked is None else checked.set_index("quantity")["checked"]
     rows = []
     for _, r in table.iterrows():
         d = _digits(r["quantity"])
@@ -171,7 +180,7 @@ def ranges_table(table: pd.DataFrame) -> pd.DataFrame:
                 "Reconstructions: median (95% range)": recon,
                 "Unconditioned trials: median (95% range)": unc,
                 "Width ratio": _num(r["width_ratio"], 2),
-                "The paper": r["verdict"],
+                "The paper": r["verdict"] if final is None else final[r["quantity"]],
             }
         )
     return pd.DataFrame(rows)
@@ -186,9 +195,153 @@ def typicality_table(table: pd.DataFrame) -> pd.DataFrame:
                 "Median percentile": _num(r["median_percentile"], 0),
                 "Below 2.5th": f"{r['below']} of {r['n']}",
                 "Above 97.5th": f"{r['above']} of {r['n']}",
-                "P (tails, if 5%)": fmt_p(float(r["p_tails"]))
-                .removeprefix("P ")
-                .removeprefix("= "),
+                "In the tails (MC SE)": (
+                    f"{100 * r['tail_share']:.1f}% ({100 * r['tail_share_se']:.1f})"
+                ),
+                "P (tails, if 5%)": _p_short(float(r["p_tails"])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- the walk and its checks
+
+
+def traces_figure(traces: pd.DataFrame, labels: dict[str, str]) -> BookFigure:
+    """Traces of the two long chains for a few quantities (one panel each)."""
+    quantities = [c for c in traces.columns if c not in ("chain", "proposal")]
+    cols = 3
+    rows_n = math.ceil(len(quantities) / cols)
+    fig = BookFigure(figsize=(9.0, 2.3 * rows_n + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows_n, cols)).ravel()
+    colours = (OKABE_ITO["blue"], OKABE_ITO["orange"])
+    for ax, q in zip(axes, quantities, strict=False):
+        for (chain, d), colour in zip(traces.groupby("chain"), colours, strict=False):
+            ax.plot(d["proposal"] / 1e6, d[q], lw=0.7, color=colour, label=f"chain {chain}")
+        ax.set_title(labels.get(q, q), fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        ax.set_xlabel("proposals (millions)", fontsize="x-small")
+    for ax in axes[len(quantities) :]:
+        ax.set_visible(False)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               fontsize="x-small")  # fmt: skip
+    fig.alt_text = (
+        f"{len(quantities)} small panels, one per unpublished quantity, each with two lines: "
+        "the values of the trials kept by two long chains of the walk within the exact set, "
+        "started from two different exact trials, against the number of proposals. Where the "
+        "two lines overlap and wander over the same range, the chains agree."
+    )
+    return fig
+
+
+def mixing_table(mixing: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Per quantity: the chains' means, R-hat, ESS, and the first hits and draws against the
+    long chains, and the doubled pool against the book's (differences in standard errors)."""
+    rows = []
+    for _, r in mixing.iterrows():
+        if not bool(r["estimable"]):
+            continue
+        digits = _digits(str(r["quantity"]))
+        rows.append(
+            {
+                "Quantity": labels.get(r["quantity"], r["quantity"]),
+                "Chain 1 mean": _num(r["chain1_mean"], digits),
+                "Chain 2 mean": _num(r["chain2_mean"], digits),
+                "R-hat": _num(r["rhat"], 2),
+                "ESS": _num(r["ess"], 0),
+                "First hits (z)": _num(r["z_first"], 1),
+                "Draws (z)": _num(r["z_draw"], 1),
+                "Pool x2 (z)": _num(r["z_pool"], 1),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def coverage_figure(coverage: pd.DataFrame, labels: dict[str, str], limit: float) -> BookFigure:
+    """Coverage of the reconstructions' central 95% range on simulated abstracts, per quantity,
+    with two Monte Carlo standard errors, against 95% and the 'pinned down' limit."""
+    rows = coverage[coverage["n"] > 0].reset_index(drop=True)
+    n = len(rows)
+    fig = BookFigure(figsize=(7.5, 0.28 * n + 1.5), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n)[::-1]
+    cov = 100 * rows["coverage"]
+    err = 200 * rows["coverage_se"]
+    below = rows["coverage"] < limit
+    colours = [OKABE_ITO["vermillion"] if b else RECON_COLOUR for b in below]
+    ax.errorbar(cov, y, xerr=err, fmt="none", ecolor="#888888", lw=1)
+    ax.scatter(cov, y, c=colours, s=18, zorder=3)
+    ax.axvline(95, color=OKABE_ITO["black"], lw=1.0, ls="--", label="95% (calibrated)")
+    ax.axvline(100 * limit, color=OKABE_ITO["black"], lw=0.8, ls=":",
+               label=f"{100 * limit:.0f}%: needed for 'pinned down'")  # fmt: skip
+    ax.set_yticks(y, [labels.get(q, q) for q in rows["quantity"]], fontsize="small")
+    ax.set_xlabel("% of simulated abstracts whose truth lies in the central 95% range",
+                  fontsize="small")  # fmt: skip
+    ax.set_xlim(max(0, float(np.nanmin(cov - err)) - 5), 101)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
+               fontsize="x-small")  # fmt: skip
+    fig.alt_text = (
+        f"One row per unpublished quantity ({n}): a dot at the percentage of simulated "
+        "abstracts whose true value fell within the central 95% range of their reconstructions, "
+        "with a bar of two Monte Carlo standard errors; a dashed line at 95% and a dotted line "
+        "at the coverage a 'pinned down' needs. Dots below it are vermillion."
+    )
+    return fig
+
+
+def coverage_table(coverage: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    bins = [c for c in coverage.columns if c.startswith("bin")]
+    rows = []
+    for _, r in coverage.iterrows():
+        rows.append(
+            {
+                "Quantity": labels.get(r["quantity"], r["quantity"]),
+                "Abstracts": int(r["n"]),
+                "Coverage (MC SE)": (
+                    f"{100 * r['coverage']:.0f}% ({100 * r['coverage_se']:.1f})"
+                    if math.isfinite(r["coverage"])
+                    else "-"
+                ),
+                "Rank histogram (5 bins)": " ".join(
+                    str(int(r[b])) if math.isfinite(r[b]) else "-" for b in bins
+                ),
+                "Uniform (P)": _num(r["uniform_p"], -2),
+                "Mean rank (0-1)": _num(r["mean_u"], 2),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def whatif_table(whatif: pd.DataFrame) -> pd.DataFrame:
+    """The named abstracts' verdicts and the parts of the check that flag them."""
+    rows = []
+    for _, r in whatif.iterrows():
+        base = str(r.get("base", "published"))
+        failed = r.get("failed")
+        rows.append(
+            {
+                "Changed abstract": "the published one" if base == "published" else base,
+                "Change": "none"
+                if r["abstract"] in ("published", "plausible_base")
+                else r["label"],
+                "Verdict": "plausible" if bool(r["plausible"]) else "implausible",
+                "Flagged by": failed if isinstance(failed, str) and failed else "-",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def placed_table(placed: pd.DataFrame) -> pd.DataFrame:
+    """The dataset's unpublished quantities beside the ensemble's 95% ranges (aggregates)."""
+    rows = []
+    for _, r in placed.iterrows():
+        digits = _digits(str(r["quantity"]))
+        rows.append(
+            {
+                "Quantity": r["label"],
+                "This dataset": _num(r["value"], digits),
+                "Ensemble 95% range": f"{_num(r['low95'], digits)} to {_num(r['high95'], digits)}",
+                "Percentile in the ensemble": _num(r["percentile"], 0),
             }
         )
     return pd.DataFrame(rows)

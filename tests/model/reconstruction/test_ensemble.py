@@ -97,6 +97,9 @@ def test_exact_rows_have_their_unpublished_quantities(two_workers):
         else:
             assert np.isfinite(values).all(), key
         pct = exact[f"pct:{key}"].to_numpy()
+        if key in NOT_ALWAYS_REACHED:
+            # withheld (NaN) only where too few of the draw's own trials reach the quantity
+            pct = pct[~np.isnan(pct)]
         assert ((pct >= 0) & (pct <= 100)).all(), key
     assert (exact["hr_primary_w96"] > 0).all()
     assert exact["logrank_p_primary_w96"].between(0, 1).all()

@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from anrs119.model.simulator.schedule import visit_weeks
 from anrs119.model.simulator.simulate import simulate
 from anrs119.model.simulator.trials import Trials
 from anrs119.paths import MODEL_DIR
+
+if TYPE_CHECKING:
+    from anrs119.model.reconstruction.search import Claims
 from anrs119.seeds import ENSEMBLE_SEED
 
 MAX_DRAWS: int = 400
@@ -43,6 +47,11 @@ N_RECONSTRUCTIONS of them have given an exact reconstruction."""
 
 TASK_DRAWS: int = 5
 """Draws per parallel task: big enough to amortise a worker's start, small enough to balance."""
+
+
+MIN_ESTIMABLE: float = 0.75
+"""A reconstruction is placed among its draw's unconditioned trials only when at least this
+share of them have a value for the quantity."""
 
 
 def unpublished(tr: Trials, p: Mapping[str, float], grade34: np.ndarray) -> dict[str, np.ndarray]:
@@ -137,8 +146,10 @@ class DrawResult:
 
 
 def run_draw(base: Mapping[str, float], draw: Mapping[str, float], index: int, seed: int,
-             reference: int) -> DrawResult:  # fmt: skip
-    """Reconstruct at one posterior draw and rank it among ``reference`` unconditioned trials."""
+             reference: int, claims: Claims | None = None) -> DrawResult:  # fmt: skip
+    """Reconstruct at one posterior draw and rank it among ``reference`` unconditioned trials
+    (``claims``: the abstract's targets, the registry's by default; its arm sizes are the
+    reference trials' too)."""
     from anrs119.model.checks.predictive import mid_rank_percentile
     from anrs119.model.reconstruction.search import make_pool, reconstruct
     from anrs119.model.simulator import kernel
@@ -148,9 +159,16 @@ def run_draw(base: Mapping[str, float], draw: Mapping[str, float], index: int, s
 
     p = dict(base)
     p.update(draw)
+    if claims is not None:
+        p["n_il2"], p["n_control"] = claims.n_il2, claims.n_control
     rng = np.random.default_rng([seed, index])
-    rec = reconstruct(make_pool(p, seed, index), rng)
-    row: dict[str, float] = {"draw": index, "exact": float(rec.exact), "restarts": rec.restarts}
+    rec = reconstruct(make_pool(p, seed, index), rng, claims=claims)
+    row: dict[str, float] = {
+        "draw": index,
+        "exact": float(rec.exact),
+        "restarts": rec.restarts,
+        "accepted": rec.accepted,
+    }
     row.update({f"param:{k}": float(v) for k, v in draw.items()})
     # the unconditioned trials: replicates of a second stream of the same seed, same draw
     visits = visit_weeks(follow_up_horizon(p))
@@ -172,7 +190,14 @@ def run_draw(base: Mapping[str, float], draw: Mapping[str, float], index: int, s
     q = unpublished(trial, p, g34)
     for key, values in q.items():
         row[key] = float(values[0])
-        row[f"pct:{key}"] = mid_rank_percentile(ref_q[key], float(values[0]))
+        # a percentile among a few estimable reference trials says little: none is given when
+        # more than a quarter of them have no value (a difference of quantiles not reached)
+        estimable = float(np.mean(~np.isnan(ref_q[key])))
+        row[f"pct:{key}"] = (
+            mid_rank_percentile(ref_q[key], float(values[0]))
+            if estimable >= MIN_ESTIMABLE
+            else math.nan
+        )
     return DrawResult(row, cd4_medians(trial)[0], ref_cd4)
 
 
@@ -273,6 +298,7 @@ def ensemble_table(rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
     table["draw"] = table["draw"].astype(int)
     table["exact"] = table["exact"].astype(bool)
     table["restarts"] = table["restarts"].astype(int)
+    table["accepted"] = table["accepted"].astype(int)
     num = table.select_dtypes("float").columns
     table[num] = table[num].round(6)
     return table

@@ -212,8 +212,9 @@ def typicality(table: pd.DataFrame) -> pd.DataFrame:
     """Per quantity: where the reconstructions fall among their own draw's unconditioned trials.
 
     With no distortion the percentiles would be uniform: median near 50, 5% in the two tails.
-    ``p_tails`` is the binomial probability of at least the tail count seen, if 5% were the
-    truth: small values flag a quantity that conditioning on the paper moves.
+    ``tail_share_se`` is the share's Monte Carlo standard error; ``p_tails`` the binomial
+    probability of at least the tail count seen, if 5% were the truth: small values flag a
+    quantity that conditioning on the paper moves.
     """
     from scipy import stats
 
@@ -235,6 +236,10 @@ def typicality(table: pd.DataFrame) -> pd.DataFrame:
                 "below": int((pct < TAIL).sum()),
                 "above": int((pct > 100 - TAIL).sum()),
                 "tail_share": tails / pct.size if pct.size else math.nan,
+                # Monte Carlo (binomial) standard error of the share
+                "tail_share_se": math.sqrt(tails / pct.size * (1 - tails / pct.size) / pct.size)
+                if pct.size
+                else math.nan,
                 "p_tails": float(stats.binom.sf(tails - 1, pct.size, 2 * TAIL / 100))
                 if pct.size
                 else math.nan,

@@ -217,7 +217,13 @@ def write_reconstruction(
     """
     from anrs119.adam import validate_tables
     from anrs119.data import Dataset
-    from anrs119.model.reconstruction.settings import POOL_PER_ARM, RESTARTS, ROUNDS, SWEEPS
+    from anrs119.model.reconstruction.settings import (
+        POOL_PER_ARM,
+        RELAX,
+        RESTARTS,
+        ROUNDS,
+        SWEEPS,
+    )
     from anrs119.reproduce import Reproducer
     from anrs119.tolerance import exactness
 
@@ -238,8 +244,8 @@ def write_reconstruction(
         "generated_by": "python -m anrs119 data",
         "package_version": __version__,
         "method": "conditioned reconstruction: patients drawn from the model at the posterior "
-        "median, then chosen from the pool by a swap search until every published number "
-        "prints as published (anrs119.model.reconstruction.search)",
+        "median, a first exact trial found by a swap search, then a walk within the exact "
+        "trials from which one exact trial is drawn (anrs119.model.reconstruction.search)",
         "seed": seed,
         "attempt": attempt,
         "pool_per_arm": POOL_PER_ARM,
@@ -248,12 +254,15 @@ def write_reconstruction(
             "rounds": ROUNDS,
             "restarts_allowed": RESTARTS,
             "restarts_used": rec.restarts,
+            "walk_proposals": rec.walk,
+            "walk_accepted": rec.accepted,
+            "walk_relaxed_claims": dict(RELAX),
         },
         "conditioned_on": {
             "claims": sorted(exact),
             "arm_sizes_and_week96_counts": "data/forensic/allocation.json",
-            "low_viral_load_subgroup_sizes": "the forensic feasible region (whole numbers of "
-            "patients give both printed week-150 percentages)",
+            "low_viral_load_subgroup_sizes": "free (the subgroup percentages are read as "
+            "Kaplan-Meier estimates)",
         },
         "readings": {
             "cd4_vl_change": CHANGE_READING,
