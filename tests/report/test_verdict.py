@@ -152,6 +152,10 @@ def test_verdict_counts_in_fixed_order() -> None:
     counts = verdict_counts(pd.Series(["close", "exact", "exact", "consistent"]))
     assert list(counts) == list(LABELS)
     assert counts["exact"] == 2 and counts["close"] == 1 and counts["consistent"] == 1
+    # a verdict no claim got counts zero, not one
+    given = ("close", "exact", "consistent")
+    assert all(counts[label] == 0 for label in LABELS if label not in given)
+    assert verdict_counts(pd.Series([], dtype=str)) == dict.fromkeys(LABELS, 0)
 
 
 # ---- mutated reproductions, built from the embedded ADaM tables
