@@ -24,6 +24,24 @@ def kill_rate(stats: dict[str, int]) -> tuple[float, int, int]:
     return (100.0 * caught / counted if counted else float("nan")), caught, counted
 
 
+OUTCOMES: tuple[str, ...] = (
+    "killed",
+    "survived",
+    "no_tests",
+    "skipped",
+    "suspicious",
+    "timeout",
+    "check_was_interrupted_by_user",
+    "segfault",
+)
+
+
+def not_run(stats: dict[str, int]) -> int:
+    """Mutants with no outcome yet (a partial or interrupted run): mutmut counts them in the
+    total only."""
+    return int(stats["total"]) - sum(int(stats.get(k, 0)) for k in OUTCOMES)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stats", type=Path)
@@ -36,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{stats['survived']}, no tests {stats['no_tests']}, suspicious {stats['suspicious']}, "
         f"timeouts {stats['timeout']}, skipped {stats['skipped']})"
     )
+    missing = not_run(stats)
+    if missing:
+        # the headline counts them as not caught; give the rate over the mutants run beside it
+        run = {**stats, "total": int(stats["total"]) - missing}
+        rate_run, caught_run, counted_run = kill_rate(run)
+        print(
+            f"partial run: {missing} mutants not run (counted above as not caught); over the "
+            f"{counted_run} run: {rate_run:.1f}% ({caught_run} caught)"
+        )
     return 1 if args.min is not None and rate < args.min else 0
 
 

@@ -174,7 +174,7 @@ def test_sap_rows_follow_the_registry_and_the_readings_in_use() -> None:
     assert [s.claim for s in default] == list(dict.fromkeys(groups))
     km = {s.claim: s for s in Reproducer(load_dataset(), readings=Readings(proportion="km")).sap()}
     assert km["primary_w96"].test == "log-rank through week 96"
-    assert "Kaplan-Meier" in km["primary_w96"].missing_data
+    assert km["primary_w96"].missing_data.startswith("Kaplan-Meier: censored")
     assert "(km)" in km["primary_w96"].summary_measure
     observed = {
         s.claim: s for s in Reproducer(load_dataset(), readings=Readings(change="observed")).sap()
@@ -185,3 +185,10 @@ def test_sap_rows_follow_the_registry_and_the_readings_in_use() -> None:
         s.claim: s for s in Reproducer(load_dataset(), readings=Readings(deferral="km_rmst")).sap()
     }
     assert "restricted mean" in other["lowvl_art_deferral"].summary_measure
+
+
+def test_the_sap_counts_an_arm_with_no_patient_as_zero() -> None:
+    from anrs119.reproduce import _n_text
+
+    adsl = pd.DataFrame({"ARM": [ARMS[0]] * 3})
+    assert _n_text(adsl) == f"{ARMS[0]} n=3, {ARMS[1]} n=0"

@@ -194,6 +194,7 @@ def test_every_numeric_claim_has_a_reach_holding_its_own_reproduction(embedded) 
     assert sorted(reach) == sorted(numeric)
     for claim_id, one in reach.items():
         value = reproduced[claim_id].value
+        assert one.claim_id == claim_id
         assert one.rule in RULES
         if math.isfinite(value):
             assert any(math.isclose(v, value, abs_tol=1e-9) for v in one.values), claim_id
@@ -264,3 +265,100 @@ def test_ranges_print_as_a_two_decimal_claim_only_within_half_a_hundredth():
     assert Reach("m", "x", (), "", ((0.030, 0.036),)).prints(claim)
     assert not Reach("m", "x", (), "", ((0.030, 0.0349),)).prints(claim)
     assert not Reach("m", "x", (), "", ((0.045, 0.05),)).prints(claim)
+
+
+def _calculator_on_arms(arms, horizon: float) -> ToleranceCalculator:
+    """A calculator whose subgroup is the given (time, cause) arms, without a dataset."""
+    from types import SimpleNamespace
+
+    calc = ToleranceCalculator.__new__(ToleranceCalculator)
+    calc.reproducer = SimpleNamespace(art_competing_arms=arms)
+    calc.design = SimpleNamespace(subgroup_week=horizon)
+    return calc
+
+
+def test_competing_reach_flips_each_art_status_once_and_leaves_deaths_alone():
+    """One patient's ART start added (censored -> ART) or removed (ART -> censored) in turn;
+    the death stays a death. Expected values: the reading on the four changed data sets,
+    written out by hand."""
+    from anrs119.analysis.competing import ART, CENSORED, DEATH, reading_values
+
+    il2_t, control_t = np.array([10.0, 20.0, 30.0]), np.array([5.0, 15.0])
+    il2 = (il2_t, np.array([ART, CENSORED, DEATH]))
+    control = (control_t, np.array([ART, ART]))
+    changed = [
+        [(il2_t, np.array([CENSORED, CENSORED, DEATH])), control],
+        [(il2_t, np.array([ART, ART, DEATH])), control],
+        [il2, (control_t, np.array([CENSORED, ART]))],
+        [il2, (control_t, np.array([ART, CENSORED]))],
+    ]
+    calc = _calculator_on_arms([il2, control], 40.0)
+    for key in ("aj_rmtl", "km_rmst"):
+        expected = [np.subtract(*reading_values(arms, 40.0)[key]) for arms in changed]
+        assert calc._competing_flips(key) == pytest.approx(expected), key
+        # every value is a change: none equals the reading on the data as they are
+        unchanged = np.subtract(*reading_values([il2, control], 40.0)[key])
+        assert all(v != pytest.approx(unchanged) for v in expected)
+
+
+def test_competing_reach_is_undefined_only_when_neither_arm_reaches_the_quantile():
+    """Three patients followed to week 30, none on ART: one ART start among them takes the
+    cumulative incidence to 1/3, short of 50%, so the median is not reached in either arm and
+    the difference is undefined (not inf, not a number)."""
+    from anrs119.analysis.competing import ART, CENSORED
+
+    never = (np.array([30.0, 30.0, 30.0]), np.array([CENSORED, CENSORED, CENSORED]))
+    calc = _calculator_on_arms([never, never], 40.0)
+    values = calc._competing_flips("aj_median")
+    assert len(values) == 6
+    assert all(math.isnan(v) for v in values)
+    early = (np.array([10.0, 20.0]), np.array([ART, ART]))
+    values = _calculator_on_arms([early, early], 40.0)._competing_flips("aj_median")
+    assert all(math.isfinite(v) for v in values)
+
+
+def test_two_by_two_reach_moves_one_patient_in_either_arm_down_to_0_and_up_to_n():
+    """Each table the reach recomputes, recorded: 1/3 vs 2/3 gives the table itself, then 0/3
+    and 2/3 in the first arm, 1/3 and 3/3 in the second; 0 and n are reachable, -1 and n + 1
+    are not."""
+    from anrs119.tolerance import two_by_two_p_reach
+
+    def table(k: list[int]) -> float:
+        return float(10 * k[0] + k[1])
+
+    values = two_by_two_p_reach((1, 2), (3, 3), table)
+    assert values[0] == 12.0
+    assert sorted(values[1:]) == [2.0, 11.0, 13.0, 22.0]
+    assert sorted(two_by_two_p_reach((0, 3), (2, 3), table)[1:]) == [2.0, 13.0]
+
+
+def test_p_ranges_in_the_reach_detail_use_the_journal_bounds_strictly():
+    """'below .001' only below .001 and 'above .99' only above .99: .001 and .990 are numbers."""
+    from anrs119.tolerance import _p_detail
+
+    assert (
+        _p_detail((0.0004, 0.0142), "one event") == "one event changed: P from below .001 to .014"
+    )
+    assert _p_detail((0.001, 0.99), "x") == "x changed: P from .001 to .990"
+    assert _p_detail((0.5, 0.995), "x") == "x changed: P from .500 to above .99"
+    assert _p_detail((0.0001, 0.0009), "x") == "x changed: P stays below .001"
+    assert _p_detail((0.0001, 0.001), "x") == "x changed: P from below .001 to .001"
+
+
+def test_the_recording_grid_goes_down_to_a_millionth_and_no_further():
+    """The grid is 10^-d for d = 0..6 (docstring): values in millionths have one, a value with a
+    seventh decimal has none."""
+    assert recording_step(np.array([0.00001, 0.00003])) == pytest.approx(1e-5)
+    assert recording_step(np.array([0.000001, 0.000004])) == pytest.approx(1e-6)
+    assert recording_step(np.array([0.1234567, 0.2])) is None
+
+
+def test_a_safety_comparison_that_failed_is_passed_on_as_its_error():
+    from types import SimpleNamespace
+
+    from anrs119.tolerance import similarity
+
+    missing = KeyError("no adverse-event table")
+    assert similarity(SimpleNamespace(safety={"safety_aids_similar": missing})) == {
+        "safety_aids_similar": missing
+    }

@@ -164,21 +164,47 @@ def test_minimal_detectable_difference_refuses_a_rate_outside_0_1():
         ep.minimal_detectable_difference(1.0, 10, 10)
 
 
-@pytest.mark.parametrize(("n1", "n2"), [(12, 10), (7, 15), (30, 28)])
-def test_fisher_and_chi2_rejections_match_scipy_table_by_table(n1: int, n2: int) -> None:
-    fisher = ep.fisher_rejections(n1, n2)
-    chi2 = ep.chi2_rejections(n1, n2)
-    yates = ep.chi2_rejections(n1, n2, correction=True)
+@pytest.mark.parametrize(
+    ("n1", "n2", "alpha"),
+    [(12, 10, 0.05), (7, 15, 0.05), (30, 28, 0.05), (1, 30, 0.05), (30, 1, 0.05), (1, 1, 0.2)],
+)
+def test_fisher_and_chi2_rejections_match_scipy_table_by_table(
+    n1: int, n2: int, alpha: float
+) -> None:
+    """Every table, the near-empty margins of very unequal arms included (1 vs 30: one
+    non-event in the arm of one is significant), at the level given."""
+    fisher = ep.fisher_rejections(n1, n2, alpha)
+    chi2 = ep.chi2_rejections(n1, n2, alpha)
+    yates = ep.chi2_rejections(n1, n2, alpha, correction=True)
+    for reject in (fisher, chi2, yates):
+        assert reject.shape == (n1 + 1, n2 + 1) and reject.dtype == bool
     for k1 in range(n1 + 1):
         for k2 in range(n2 + 1):
             table = [[k1, n1 - k1], [k2, n2 - k2]]
-            assert fisher[k1, k2] == (stats.fisher_exact(table).pvalue < 0.05), (k1, k2)
+            assert fisher[k1, k2] == (stats.fisher_exact(table).pvalue < alpha), (k1, k2)
             if 0 < k1 + k2 < n1 + n2:
                 p = stats.chi2_contingency(table, correction=False)[1]
                 py = stats.chi2_contingency(table, correction=True)[1]
             else:
                 p = py = 1.0
-            assert chi2[k1, k2] == (p < 0.05) and yates[k1, k2] == (py < 0.05), (k1, k2)
+            assert chi2[k1, k2] == (p < alpha) and yates[k1, k2] == (py < alpha), (k1, k2)
+
+
+def test_rejection_needs_a_p_value_strictly_below_alpha_and_raises_no_warning():
+    """At alpha = 1 only a table with P < 1 is rejected: with one patient per arm every Fisher
+    P is 1, and the empty margins (P = 1 by rule, no division by zero) are never rejected."""
+    import warnings
+
+    # numpy's error state set here, not inherited: 0/0 on an empty margin must be silenced by
+    # the function itself
+    with np.errstate(all="warn"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not ep.fisher_rejections(1, 1, alpha=1.0).any()
+        chi2 = ep.chi2_rejections(1, 1, alpha=1.0)
+        yates = ep.chi2_rejections(4, 3, alpha=1.0, correction=True)
+    # 1/1 vs 0/1: chi-square 2, P = .157 < 1; 0/1 vs 0/1 and 1/1 vs 1/1: empty margins
+    assert chi2.tolist() == [[False, True], [True, False]]
+    assert not yates[0, 0] and not yates[4, 3]
 
 
 def test_exact_power_is_the_binomial_sum_over_rejected_tables() -> None:
@@ -191,10 +217,39 @@ def test_exact_power_is_the_binomial_sum_over_rejected_tables() -> None:
         if stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue < 0.05
     )
     assert ep.exact_power(p1, p2, n1, n2, "fisher") == pytest.approx(brute, rel=1e-12)
+    assert ep.exact_power(p1, p2, n1, n2) == ep.exact_power(p1, p2, n1, n2, "fisher")
     # the size of the test under the null is at most alpha (Fisher is conservative)
     assert ep.exact_power(0.6, 0.6, 66, 64, "fisher") <= 0.05
     with pytest.raises(AnalysisInputError, match="rule"):
         ep.exact_power(0.3, 0.6, 10, 10, "wald")
+
+
+@pytest.mark.parametrize(("test", "yates"), [("chi2", False), ("chi2_yates", True)])
+@pytest.mark.parametrize("alpha", [0.05, 0.2])
+def test_exact_power_of_the_chi2_tests_and_at_another_level_is_the_brute_force_sum(
+    test: str, yates: bool, alpha: float
+) -> None:
+    """Brute force with scipy's chi-square (and Fisher at alpha = 0.2): each table's binomial
+    probability where the test rejects at ``alpha``."""
+    n1, n2, p1, p2 = 9, 11, 0.25, 0.7
+
+    def p_value(k1: int, k2: int, kind: str) -> float:
+        table = [[k1, n1 - k1], [k2, n2 - k2]]
+        if kind == "fisher":
+            return stats.fisher_exact(table).pvalue
+        if not 0 < k1 + k2 < n1 + n2:
+            return 1.0
+        return stats.chi2_contingency(table, correction=yates)[1]
+
+    for kind in (test, "fisher"):
+        brute = sum(
+            stats.binom.pmf(k1, n1, p1) * stats.binom.pmf(k2, n2, p2)
+            for k1 in range(n1 + 1)
+            for k2 in range(n2 + 1)
+            if p_value(k1, k2, kind) < alpha
+        )
+        power = ep.exact_power(p1, p2, n1, n2, kind, alpha=alpha)
+        assert power == pytest.approx(brute, rel=1e-12), kind
 
 
 def test_exact_power_at_the_published_percentages_of_the_referee() -> None:
@@ -207,6 +262,7 @@ def test_two_by_two_to_frame_lists_the_three_tests_as_scipy_computes_them():
     res = ep.compare_proportions([23, 38], [66, 64])
     frame = res.to_frame().set_index("test")
     table = [[23, 43], [38, 26]]
+    assert list(frame.columns) == ["statistic", "p_value"]
     assert list(frame.index) == [
         "Pearson chi-square",
         "chi-square, continuity corrected",

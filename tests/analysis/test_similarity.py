@@ -93,6 +93,10 @@ def test_wilson_interval_is_exact_at_the_ends() -> None:
 def test_impossible_counts_are_refused() -> None:
     with pytest.raises(AnalysisInputError, match="rule"):
         sim.compare_counts(7, 6, 0, 5)
+    with pytest.raises(AnalysisInputError, match="counts 0/0"):
+        sim.compare_counts(0, 0, 1, 5)
+    # an arm of one patient is small, not impossible
+    assert sim.compare_counts(1, 1, 0, 1).difference == 1.0
 
 
 ANOTHER_RULE = re.compile(
@@ -118,3 +122,35 @@ def test_no_other_rule_for_similar_in_the_package() -> None:
         if ANOTHER_RULE.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.5])
+def test_the_rule_at_another_level_and_unequal_arms_matches_statsmodels(alpha: float) -> None:
+    """Arms of 30 and 90 at the level given: the rule and each comparison's verdict."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    k1, k2 = np.meshgrid(np.arange(31), np.arange(91), indexing="ij")
+    ours = sim.no_difference_detected(k1, 30, k2, 90, alpha)
+    low, high = confint_proportions_2indep(
+        k1.ravel(), 30, k2.ravel(), 90, method="newcomb", compare="diff", alpha=alpha
+    )
+    expected = ((np.asarray(low) <= 0) & (np.asarray(high) >= 0)).reshape(k1.shape)
+    assert np.array_equal(ours, expected)
+    for a, b in [(0, 0), (3, 30), (10, 20), (12, 20), (30, 45)]:
+        rule = sim.compare_counts(a, 30, b, 90, alpha)
+        assert rule.detected == (not expected[a, b]), (a, b)
+        i = a * 91 + b
+        assert (rule.ci_low, rule.ci_high) == pytest.approx((low[i], high[i]), abs=1e-9)
+
+
+def test_a_detected_difference_says_the_data_contradict_similar() -> None:
+    text = sim.compare_counts(5, 66, 0, 64).sentence(GROUPS)
+    assert text.endswith(
+        "a difference is detected (the interval excludes 0), so the data contradict 'similar'"
+    )
+
+
+def test_a_difference_that_rounds_to_zero_prints_without_a_sign() -> None:
+    tiny = sim.Similarity((0, 0), (10, 10), -1e-6, -0.1, 0.1, 0.05)
+    assert tiny.short_text() == "0.0 points (-10.0 to +10.0)"
+    assert sim.Similarity((0, 0), (10, 10), 1e-6, -0.1, 0.1, 0.05).short_text().startswith("0.0 ")

@@ -148,10 +148,54 @@ def test_format_like_prints_as_the_paper() -> None:
     assert format_like(row("lowvl_art_deferral"), 91.6) == "92 weeks"
 
 
+def test_format_like_names_what_is_not_a_number_and_prints_similar_as_a_p_value() -> None:
+    claim = row("lowvl_art_deferral")
+    assert format_like(claim, math.nan) == "not estimable"
+    assert format_like(claim, math.inf) == "not reached"
+    assert format_like(claim, -math.inf) == "-inf"
+    # a 'similar' statement has no decimals of its own: its P prints as a two-decimal P claim's
+    similar, two = row("safety_aids_similar"), row("vl_change_w96_p")
+    assert format_like(similar, 0.5) == format_like(two, 0.5)
+    # a value without a unit ends with its last digit
+    bare = claim.copy()
+    bare["unit"] = ""
+    assert format_like(bare, 91.6) == format_like(claim, 91.6).removesuffix(" weeks")
+
+
+def test_judge_says_why_a_value_is_off_before_any_rounding() -> None:
+    claim = row("lowvl_art_deferral")
+    nan = judge(claim, math.nan, None)
+    assert (nan.label, nan.reason) == (
+        "off",
+        "could not be computed from the dataset (not estimable)",
+    )
+    inf = judge(claim, math.inf, None)
+    assert (inf.label, inf.reason) == ("off", "not reached in one arm by the end of follow-up")
+    far = judge(claim, published("lowvl_art_deferral") + 10, None)
+    assert far.label == "off"
+    assert (
+        far.reason == f"not equal, and the one-patient reach ({claim['tolerance']}) is not computed"
+    )
+    with pytest.raises(ValueError, match=r"is judged by judge_similar, not judge$"):
+        judge(row("safety_aids_similar"), 0.5, None)
+
+
+def test_a_lower_bound_is_exact_when_the_value_lies_above_it() -> None:
+    claim = row("cd4_change_w96_p").copy()
+    claim["bound"], claim["value"], claim["reported_as"] = ">", 0.5, "P > .50"
+    verdict = judge(claim, 0.7, None)
+    assert (verdict.label, verdict.reason) == ("exact", "> the published bound 0.5")
+    assert judge(claim, 0.3, None).label == "off"
+
+
 def test_verdict_counts_in_fixed_order() -> None:
     counts = verdict_counts(pd.Series(["close", "exact", "exact", "consistent"]))
     assert list(counts) == list(LABELS)
     assert counts["exact"] == 2 and counts["close"] == 1 and counts["consistent"] == 1
+    # a verdict no claim got counts zero, not one
+    given = ("close", "exact", "consistent")
+    assert all(counts[label] == 0 for label in LABELS if label not in given)
+    assert verdict_counts(pd.Series([], dtype=str)) == dict.fromkeys(LABELS, 0)
 
 
 # ---- mutated reproductions, built from the embedded ADaM tables
@@ -302,3 +346,48 @@ def test_count_verdict_at_every_k_for_every_n_up_to_200() -> None:
                 label = judge(claim, 100 * k / n, reach).label
                 expected = "exact" if k in prints else "close" if {k - 1, k + 1} & prints else "off"
                 assert label == expected, (claim_id, k, n)
+
+
+def test_a_similar_statement_that_cannot_be_computed_is_inconsistent_and_says_why() -> None:
+    verdict = judge_similar(row("safety_aids_similar"), KeyError("AIDS events"))
+    assert verdict.label == "inconsistent"
+    assert verdict.reason == "could not be computed from the dataset ('AIDS events')"
+    with pytest.raises(ValueError, match="judge_similar takes 'similar' statements"):
+        judge_similar(row("primary_w96_il2"), KeyError("x"))
+
+
+def test_a_detected_difference_gives_its_sentence_and_an_undetectable_increase_says_none(
+    embedded,
+) -> None:
+    """20/66 vs 5/64 is a difference the rule detects: the verdict gives the same words as
+    the consistent case (counts, interval, risk ratio, detectable increase); with no
+    detectable increase (NaN) the text says 'none', not 'nan points'."""
+    from dataclasses import replace
+
+    from anrs119.analysis.similarity import compare_counts
+    from anrs119.report.verdict import similarity_text
+
+    base = similarity(Reproducer(embedded))["safety_aids_similar"]
+    detected = replace(base, similarity=compare_counts(20, 66, 5, 64))
+    verdict = judge_similar(row("safety_aids_similar"), detected)
+    assert verdict.label == "inconsistent"
+    assert verdict.reason == similarity_text(detected)
+    assert "20/66 vs 5/64" in verdict.reason and "contradict 'similar'" in verdict.reason
+    assert similarity_text(replace(base, detectable_difference=math.nan)).endswith(": none")
+    assert similarity_text(base).endswith(" points")
+
+
+def test_close_names_the_nearest_reachable_value_or_the_reached_range() -> None:
+    """Under a bound 'P < .05' the values one patient's change gives print differently: the
+    verdict names the one nearest the reproduced P. A median with no recording grid reaches a
+    range, and the verdict says so."""
+    claim = row("cd4_change_w96_p").copy()
+    claim["value"], claim["decimals"], claim["reported_as"] = 0.05, 2, "P < .05"
+    reach = Reach(claim.name, "one_patient_p", (0.01, 0.04, 0.2), "three values")
+    verdict = judge(claim, 0.06, reach)
+    assert verdict.label == "close"
+    assert verdict.reason == f"one patient's change gives {format_like(claim, 0.04)} (three values)"
+    assert format_like(claim, 0.04) != format_like(claim, 0.01)
+    ranged = Reach("primary_w96_il2", "one_patient", (), "a range", ((34.6, 35.2),))
+    verdict = judge(row("primary_w96_il2"), 30.0, ranged)
+    assert (verdict.label, verdict.reason) == ("close", "one patient's change reaches it (a range)")

@@ -368,13 +368,15 @@ class PredictiveSamples:
     posterior: dict[str, np.ndarray]
 
 
-def predictive_samples(  # pragma: no mutate function
+def predictive_samples(
     base: Mapping[str, float] | None = None,
     n_draws: int = N_DRAWS,
     progress: bool = True,
     priors: Priors | None = None,
     sample: pd.DataFrame | None = None,
-) -> PredictiveSamples:
+) -> PredictiveSamples:  # pragma: no mutate block
+    # Not mutated: simulation orchestration (thousands of simulated trials), which no unit test
+    # can run in seconds; the data regeneration test checks its output byte for byte.
     from anrs119.model.inference.statistics import base_values
 
     priors = priors or load_priors()
