@@ -11,11 +11,14 @@ import pandas as pd
 from scipy import optimize, stats
 
 from anrs119.analysis._common import AnalysisInputError, group_order, time_to_event
-from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.estimands import Estimand, endpoint_name
 from anrs119.analysis.similarity import newcombe_interval, wilson_interval
 from anrs119.analysis.survival import DEFAULT_STRATEGY, kaplan_meier
 
 CIMethod = Literal["wilson", "exact"]
+
+CI_NAMES: dict[str, str] = {"wilson": "Wilson score", "exact": "exact Clopper-Pearson"}
+"""The binomial intervals by the names a reader meets in the literature."""
 
 
 def proportion_ci(
@@ -102,10 +105,11 @@ def event_proportions(
         )
     estimand = Estimand(
         population=km.estimand.population,
-        variable=f"{paramcd} event by week {week:g} (ADTTE CNSR = 0 and AVAL <= {week:g})",
+        variable=f"{endpoint_name(paramcd)} by week {week:g} (an event, CNSR = 0, at or "
+        f"before week {week:g})",
         intercurrent_event_strategy=intercurrent,
-        summary_measure=f"proportion with event by week {week:g} (crude over n randomized, "
-        f"{ci_method} CI; and Kaplan-Meier 1 - S)",
+        summary_measure=f"proportion with the event by week {week:g}: crude, over all randomized "
+        f"patients ({CI_NAMES[ci_method]} {100 * (1 - alpha):g}% CI), and Kaplan-Meier (1 - S)",
     )
     return ProportionsResult(
         week=float(week), table=pd.DataFrame(rows), ci_method=ci_method, estimand=estimand

@@ -12,8 +12,8 @@ import pandas as pd
 class Estimand:
     """The four attributes of an estimand that the book names for every result.
 
-    ``population``: who is analysed (e.g. "all randomized, by ARM").
-    ``variable``: the endpoint (e.g. "time to PRIMARY (ADTTE)").
+    ``population``: who is analyzed (e.g. "all randomized patients, by arm").
+    ``variable``: the end point (e.g. "time to the primary end point (ADTTE PRIMARY), in weeks").
     ``intercurrent_event_strategy``: how ART initiation, death, loss to follow-up are handled.
     ``summary_measure``: the population-level summary (e.g. "Kaplan-Meier median").
     """
@@ -29,6 +29,29 @@ class Estimand:
             f"{self.summary_measure} of {self.variable} in {self.population}; "
             f"intercurrent events: {self.intercurrent_event_strategy}"
         )
+
+
+ENDPOINT_NAMES: dict[str, str] = {
+    "PRIMARY": "the primary end point",
+    "ARTINIT": "ART initiation",
+    "CD4LT300": "a confirmed CD4 count below 300 cells/µL",
+    "AIDSDTH": "an AIDS-defining event or death",
+    "DEATH": "death",
+}
+"""Reader words for the ADTTE parameters (PARAMCD) the estimand boxes name."""
+
+
+def endpoint_name(paramcd: str) -> str:
+    """The end point in words, with its ADTTE parameter code (a data holder's key)."""
+    name = ENDPOINT_NAMES.get(paramcd)
+    return f"{name} (ADTTE {paramcd})" if name else f"ADTTE parameter {paramcd}"
+
+
+def arm_population(groups: Sequence[str], n: Sequence[int], by: str = "ARM") -> str:
+    """All randomized patients by arm (or by another ADSL column), with each group's size."""
+    parts = ", ".join(f"{g} n={k}" for g, k in zip(groups, n, strict=True))
+    split = "by arm" if by == "ARM" else f"by {by}"
+    return f"all randomized patients, {split} ({parts})"
 
 
 STRATEGIES: tuple[str, ...] = (

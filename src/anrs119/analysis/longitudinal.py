@@ -180,7 +180,7 @@ def change_from_baseline(
         hl, lo, hi = hodges_lehmann(samples[0], samples[1], alpha)
     n_text = ", ".join(f"{r['group']} n={r['n']}" for r in rows)
     estimand = Estimand(
-        population=f"ADSL subjects with a {paramcd} value for this reading ({n_text})",
+        population=f"randomized patients with a {paramcd} value for this reading ({n_text})",
         variable=f"change from baseline in {paramcd} at week {visit}",
         intercurrent_event_strategy=f"ART initiation: {READINGS[reading]}",
         summary_measure="median change by arm; Wilcoxon rank-sum test; Hodges-Lehmann shift "

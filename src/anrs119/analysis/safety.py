@@ -11,7 +11,7 @@ from scipy import stats
 
 from anrs119.analysis._common import AnalysisInputError, group_order, require_columns
 from anrs119.analysis.endpoints import minimal_detectable_difference
-from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.estimands import Estimand, arm_population
 from anrs119.analysis.similarity import SIMILARITY_ALPHA, Similarity, compare_counts
 
 GRADE_34: tuple[int, ...] = (3, 4)
@@ -56,9 +56,7 @@ def _count(
         n = table["n"].to_numpy()
         p = float(stats.fisher_exact(np.vstack([k, n - k]).T).pvalue)
     estimand = Estimand(
-        population=f"all ADSL subjects by {by} ("
-        + ", ".join(f"{r['group']} n={r['n']}" for r in rows)
-        + ")",
+        population=arm_population([r["group"] for r in rows], [r["n"] for r in rows], by),
         variable=variable,
         intercurrent_event_strategy=strategy,
         summary_measure="number (%) of patients with at least one event; Fisher exact test",
@@ -182,7 +180,7 @@ def ae_table(
     counts["n"] = counts["group"].map(n_by).astype(int)
     counts["percent"] = 100 * counts["patients"] / counts["n"]
     estimand = Estimand(
-        population=f"all ADSL subjects by {by}",
+        population=f"all randomized patients, {'by arm' if by == 'ARM' else f'by {by}'}",
         variable="adverse events by system organ class (ADAE AEBODSYS), worst grade per patient",
         intercurrent_event_strategy="all reported events (treatment policy)",
         summary_measure="number (%) of patients by SOC and worst grade",

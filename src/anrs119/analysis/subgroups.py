@@ -18,7 +18,7 @@ from scipy import stats
 
 from anrs119 import ARMS
 from anrs119.analysis._common import AnalysisInputError, require_columns, time_to_event
-from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.estimands import Estimand, endpoint_name
 
 Provenance = Literal["published", "guideline", "assumed", "data (median)"]
 
@@ -174,8 +174,9 @@ def cox_interaction(
     lr = max(lr, 0.0)  # a tiny negative value is rounding, not evidence
     level = data["level"].to_numpy()
     estimand = Estimand(
-        population=f"all randomized, split by {cut.family} ({cut.labels[0]} / {cut.labels[1]})",
-        variable=f"time to {paramcd} (ADTTE AVAL)",
+        population=f"all randomized patients, split by {cut.family} "
+        f"({cut.labels[0]} / {cut.labels[1]})",
+        variable=f"time to {endpoint_name(paramcd)}, in weeks",
         intercurrent_event_strategy=intercurrent,
         summary_measure="Cox hazard ratio IL-2 vs Control within each level; ratio of hazard "
         "ratios; Wald and likelihood-ratio tests of the treatment x subgroup product term",

@@ -19,7 +19,7 @@ from anrs119.analysis._common import (
     require_columns,
     time_to_event,
 )
-from anrs119.analysis.estimands import Estimand
+from anrs119.analysis.estimands import Estimand, arm_population, endpoint_name
 
 CITransform = Literal["log-log", "log", "plain"]
 Ties = Literal["efron", "breslow"]
@@ -29,8 +29,7 @@ DEFAULT_STRATEGY = "as coded in ADTTE for this PARAMCD (event if CNSR = 0, else 
 
 
 def _population(groups: Sequence[str], n: Sequence[int], by: str) -> str:
-    parts = ", ".join(f"{g} n={k}" for g, k in zip(groups, n, strict=True))
-    return f"ADSL subjects by {by} ({parts})"
+    return arm_population(groups, n, by)
 
 
 def _z(alpha: float) -> float:
@@ -242,7 +241,7 @@ def kaplan_meier(
     n = tuple(int((df["group"] == g).sum()) for g in groups)
     estimand = Estimand(
         population=_population(groups, n, by),
-        variable=f"time to {paramcd} (ADTTE AVAL)",
+        variable=f"time to {endpoint_name(paramcd)}, in weeks",
         intercurrent_event_strategy=intercurrent,
         summary_measure=f"Kaplan-Meier survival with {int(100 * (1 - alpha))}% CI ({ci_transform})",
     )
@@ -367,7 +366,7 @@ def logrank(
     oe = _observed_expected(df, groups)
     estimand = Estimand(
         population=_population(groups, tuple(oe["n"]), by),
-        variable=f"time to {paramcd} (ADTTE AVAL)",
+        variable=f"time to {endpoint_name(paramcd)}, in weeks",
         intercurrent_event_strategy=intercurrent,
         summary_measure="log-rank test of equal hazards (chi-square)",
     )
@@ -540,7 +539,7 @@ def cox_hazard_ratio(
             (int((sub["group"] == treatment).sum()), int((sub["group"] == reference).sum())),
             by,
         ),
-        variable=f"time to {paramcd} (ADTTE AVAL)",
+        variable=f"time to {endpoint_name(paramcd)}, in weeks",
         intercurrent_event_strategy=intercurrent,
         summary_measure=f"Cox hazard ratio {treatment} vs {reference} ({ties} ties), Wald CI"
         + (f", adjusted for {', '.join(covariates)}" if covariates else "")
