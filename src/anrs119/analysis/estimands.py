@@ -48,10 +48,11 @@ def endpoint_name(paramcd: str) -> str:
 
 
 def arm_population(groups: Sequence[str], n: Sequence[int], by: str = "ARM") -> str:
-    """All randomized patients by arm (or by another ADSL column), with each group's size."""
+    """The randomized patients analyzed, by arm (or by another ADSL column), with each group's
+    size: the sizes say whether it is everyone or a subgroup (the analyses do not know which)."""
     parts = ", ".join(f"{g} n={k}" for g, k in zip(groups, n, strict=True))
     split = "by arm" if by == "ARM" else f"by {by}"
-    return f"all randomized patients, {split} ({parts})"
+    return f"randomized patients analyzed, {split} ({parts})"
 
 
 STRATEGIES: tuple[str, ...] = (

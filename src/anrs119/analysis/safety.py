@@ -180,7 +180,7 @@ def ae_table(
     counts["n"] = counts["group"].map(n_by).astype(int)
     counts["percent"] = 100 * counts["patients"] / counts["n"]
     estimand = Estimand(
-        population=f"all randomized patients, {'by arm' if by == 'ARM' else f'by {by}'}",
+        population=f"randomized patients analyzed, {'by arm' if by == 'ARM' else f'by {by}'}",
         variable="adverse events by system organ class (ADAE AEBODSYS), worst grade per patient",
         intercurrent_event_strategy="all reported events (treatment policy)",
         summary_measure="number (%) of patients by SOC and worst grade",
