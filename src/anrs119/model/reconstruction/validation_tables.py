@@ -329,8 +329,9 @@ are results of the model's runs."""
 
 
 def number_kinds(numbers: Mapping[str, object]) -> dict[str, str]:
-    """The glue kinds of :func:`validation_numbers`' settings (``book``); the rest are ``model``."""
-    return {k: "book" for k in numbers if k in BOOK_NUMBERS}
+    """The glue kinds of :func:`validation_numbers`' settings and the what-ifs' own statements
+    (``book``); the rest are ``model``."""
+    return {k: "book" for k in numbers if k in BOOK_NUMBERS or k.endswith("_label")}
 
 
 def _abstract_words(printed: str) -> str:
@@ -390,6 +391,9 @@ def whatif_numbers(whatif: pd.DataFrame) -> dict[str, str]:
         "rv_n_contradictions": str(len(inserted)),
         "rv_n_base_flipped": str(len(flipped)),
     }
+    for a in w.index:  # each what-if as its table names it (the book's inputs, not results)
+        if not str(a).startswith("base_") and a != "plausible_base":
+            out[f"rv_{a}_label"] = str(w.loc[a, "label"])
     for a in inserted:
         key = str(a).removeprefix("base_")
         out[f"rv_base_{key}_verdict"] = verdict_of(a)
