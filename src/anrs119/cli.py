@@ -127,12 +127,13 @@ def _validate_whatif(args: argparse.Namespace) -> int:
     from anrs119.model.reconstruction import whatif
     from anrs119.model.reconstruction.assess import FULL, REDUCED
 
-    table = whatif.validate_whatif(
+    tables = whatif.validate_whatif(
         REDUCED if args.reduced else FULL,
         progress=not args.quiet,
         reference=whatif.book_reference(args.reduced, not args.quiet),
     )
-    print(f"wrote {whatif.write_whatif(table, Path(args.folder))}")
+    for path in whatif.write_whatif(tables, Path(args.folder)):
+        print(f"wrote {path}")
     return 0
 
 
@@ -235,7 +236,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         _validate_reconstructions,
     ),
     "validate-whatif": (
-        "the what-if verdict of the published and of named abstracts -> data/model/whatif.csv",
+        "the what-if verdict of the published and of named abstracts -> data/model/whatif.csv "
+        "and whatif_crossclaim.csv",
         _validate_whatif,
     ),
     "scorecard": (

@@ -313,7 +313,8 @@ def coverage_table(coverage: pd.DataFrame, labels: dict[str, str]) -> pd.DataFra
 
 
 def whatif_table(whatif: pd.DataFrame) -> pd.DataFrame:
-    """The named abstracts' verdicts and the parts of the check that flag them."""
+    """The named abstracts' verdicts, the parts of the check that flag them, and the statement
+    most at odds with the rest of the abstract (the cross-claim check with the smallest p)."""
     rows = []
     for _, r in whatif.iterrows():
         base = str(r.get("base", "published"))
@@ -326,9 +327,23 @@ def whatif_table(whatif: pd.DataFrame) -> pd.DataFrame:
                 else r["label"],
                 "Verdict": "plausible" if bool(r["plausible"]) else "implausible",
                 "Flagged by": failed if isinstance(failed, str) and failed else "-",
+                "Most at odds with the rest (p)": _most_at_odds(r),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _most_at_odds(row: pd.Series) -> str:
+    """The statement whose cross-claim p value is smallest, with it ("-" when not checked)."""
+    p = {
+        c.removeprefix("crossclaim_p:"): float(row[c])
+        for c in row.index
+        if str(c).startswith("crossclaim_p:") and math.isfinite(float(row[c]))
+    }
+    if not p:
+        return "-"
+    group = min(p, key=lambda g: (p[g], g))
+    return f"{group} ({'< 0.001' if p[group] < 0.0005 else f'{p[group]:.3f}'})"
 
 
 def placed_table(placed: pd.DataFrame) -> pd.DataFrame:

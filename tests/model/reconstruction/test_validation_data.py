@@ -22,7 +22,7 @@ def numbers() -> dict[str, str]:
     checked = val.checked_verdicts(ranges, typical, coverage)
     out = ens.chapter_numbers(table)
     stored = (val.read_mixing(), val.read_mixing_runs(), val.read_calibration(),
-              val.read_abstracts(), val.read_whatif())  # fmt: skip
+              val.read_abstracts(), val.read_whatif(), val.read_crossclaim())  # fmt: skip
     out.update(val.validation_numbers(*stored, checked))
     return out
 
@@ -104,3 +104,36 @@ def test_pinned_down_only_where_coverage_and_typicality_hold():
     pinned = checked[checked["checked"] == "pinned down"]
     assert (pinned["coverage"] >= val.COVERAGE_LIMIT).all()
     assert not pinned["typicality_flagged"].any()
+
+
+def test_the_cross_claim_checks_are_calibrated_on_abstracts_the_model_printed():
+    """Each statement's p value given the rest is uniform when the model printed the abstract:
+    the share below each reported level lies within a 99% binomial range of the level."""
+    from scipy import stats
+
+    from anrs119.model.checks.crossclaim import GROUPS, REPORT_LEVELS
+
+    cc = val.read_crossclaim()
+    assert len(cc) >= 95
+    p = cc[[f"crossclaim_p:{g}" for g in GROUPS]].to_numpy(dtype=float)
+    for level in REPORT_LEVELS:
+        low, high = stats.binom.ppf([0.005, 0.995], p.size, level) / p.size
+        assert low <= (p < level).mean() <= high
+
+
+def test_what_the_chapter_says_of_the_cross_claim_checks_holds():
+    """The CD4 statements do not conflict with the rest (in the base, nor +150 in the published
+    abstract); the viral-load contradiction does; -10 is unusual twice over (its P value and its
+    place in the published abstract); the published abstract's conflicts are the subgroup and
+    primary statements, not its CD4 changes."""
+    w = val.read_whatif().set_index("abstract")
+    cd4, vl = "crossclaim_p:CD4 changes", "crossclaim_p:viral-load changes"
+    for name in ("base_cd4_il2_minus10", "base_cd4_il2_plus150", "cd4_il2_plus150", "published"):
+        assert w.loc[name, cd4] >= 0.05, name
+    for name in ("vl_contradiction", "base_vl_contradiction"):
+        assert w.loc[name, vl] < 0.01, name
+    assert w.loc["cd4_il2_minus10", cd4] < 0.05
+    assert w.loc["base_cd4_il2_minus10", "consistency_p:CD4 changes"] < 0.05
+    pub = w.loc["published"]
+    assert pub["crossclaim_p:low-viral-load subgroup"] < 0.01
+    assert pub["crossclaim_p:primary end point"] < 0.01

@@ -84,8 +84,18 @@ def test_the_self_contradictory_viral_load_abstract_is_implausible_end_to_end(ta
         changed_claims(WHATIFS["vl_contradiction"]), A.REDUCED, progress=False, table=table
     )
     assert not v.plausible and not v.consistency_ok
-    assert A.describe(result, v)[-1] == "verdict: implausible"
+    lines = A.describe(result, v)
+    assert lines[-1] == "verdict: implausible"
     assert len(result.draws) == A.REDUCED.reconstructions
+    # the cross-claim checks are printed before the verdict, and the viral-load statement is the
+    # one at odds with the rest of the abstract
+    from anrs119.model.checks.crossclaim import GROUPS
+
+    assert set(result.cross_claims) == set(GROUPS)
+    assert "given the rest of the abstract (reported, not part of the verdict):" in lines
+    p = {g: c.p_value for g, c in result.cross_claims.items()}
+    assert min(p, key=p.get) == "viral-load changes" and p["viral-load changes"] < 0.01
+    assert any(line.strip().startswith("viral-load changes: p = ") for line in lines)
 
 
 def _result(

@@ -332,6 +332,9 @@ class AbstractResult:
     consistency: dict[str, float] = field(default_factory=dict)
     posterior_joint_p: float = math.nan
     posterior_joint_distance: float = math.nan
+    cross_claims: Mapping = field(default_factory=dict)
+    """Per statement group, its :class:`~anrs119.model.checks.crossclaim.CrossClaim` given the
+    rest of the abstract (reported beside the verdict, not part of it)."""
 
     @property
     def exact_share(self) -> float:
@@ -600,5 +603,19 @@ def describe(result: AbstractResult, v: Verdict) -> Sequence[str]:
             f"{TYPICALITY_SHARE:.0%} of at least {TYPICALITY_MIN}); "
             f"{'ok' if v.typicality_ok else 'FAILS'}"
         )
+    lines.extend(cross_claim_lines(result))
     lines.append(f"verdict: {'plausible' if v.plausible else 'implausible'}")
+    return lines
+
+
+def cross_claim_lines(result: AbstractResult) -> list[str]:
+    """Where the model places each statement given the rest of the abstract (not part of the
+    verdict): its p value and each claim's percentile among the predicted values."""
+    if not result.cross_claims:
+        return []
+    lines = ["given the rest of the abstract (reported, not part of the verdict):"]
+    for group, c in result.cross_claims.items():
+        places = ", ".join(f"{cid} at percentile {pct:.1f}"
+                           for cid, pct in c.percentiles.items())  # fmt: skip
+        lines.append(f"  {group}: p = {c.p_value:.3f} ({places})")
     return lines

@@ -18,6 +18,7 @@ MIXING_RUNS_FILE: Path = MODEL_DIR / "reconstruction_mixing_runs.csv"
 CALIBRATION_FILE: Path = MODEL_DIR / "ensemble_calibration.csv"
 ABSTRACTS_FILE: Path = MODEL_DIR / "simulated_abstracts.csv"
 WHATIF_FILE: Path = MODEL_DIR / "whatif.csv"
+CROSSCLAIM_FILE: Path = MODEL_DIR / "whatif_crossclaim.csv"
 
 
 PRINTED_CLAIMS: tuple[str, ...] = (
@@ -85,6 +86,10 @@ def read_abstracts(path: Path = ABSTRACTS_FILE) -> pd.DataFrame:
 
 
 def read_whatif(path: Path = WHATIF_FILE) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def read_crossclaim(path: Path = CROSSCLAIM_FILE) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
@@ -206,6 +211,7 @@ def validation_numbers(
     ranks: pd.DataFrame,
     abstracts: pd.DataFrame,
     whatif: pd.DataFrame,
+    crossclaim: pd.DataFrame,
     checked: pd.DataFrame,
 ) -> dict[str, str]:
     """The reconstruction chapter's glued numbers about the walk, the calibration and the what-if
@@ -312,6 +318,7 @@ def validation_numbers(
         "rv_typ_share": _pct(TYPICALITY_SHARE),
         "rv_typ_min": str(TYPICALITY_MIN),
         **whatif_numbers(whatif),
+        **crossclaim_numbers(whatif, crossclaim),
         "rv_exact_median": f"{float(np.median(ok['exact_share'])):.0%}" if len(ok) else "-",
     }
 
@@ -321,7 +328,8 @@ BOOK_NUMBERS: frozenset[str] = frozenset(
         "rv_walk", "rv_walk_sweeps", "rv_long", "rv_thin", "rv_kept", "rv_rhat_limit",
         "rv_z_limit", "rv_draws_n", "rv_pool_draws_n", "rv_pool", "rv_pool2", "rv_cal_tasks",
         "rv_cal_per", "rv_cov_limit", "rv_joint_alpha", "rv_consistency_alpha", "rv_neighbours",
-        "rv_typ_share", "rv_typ_min",
+        "rv_typ_share", "rv_typ_min", "rv_cc_neighbours", "rv_cc_level_wide",
+        "rv_cc_level_narrow",
     }
 )  # fmt: skip
 """Numbers of :func:`validation_numbers` that are the book's settings and thresholds; the others
@@ -331,7 +339,8 @@ are results of the model's runs."""
 def number_kinds(numbers: Mapping[str, object]) -> dict[str, str]:
     """The glue kinds of :func:`validation_numbers`' settings and the what-ifs' own statements
     (``book``); the rest are ``model``."""
-    return {k: "book" for k in numbers if k in BOOK_NUMBERS or k.endswith("_label")}
+    return {k: "book" for k in numbers
+            if k in BOOK_NUMBERS or k.endswith("_label") or k.endswith("_value")}  # fmt: skip
 
 
 def _abstract_words(printed: str) -> str:
@@ -402,4 +411,66 @@ def whatif_numbers(whatif: pd.DataFrame) -> dict[str, str]:
         out[f"rv_pub_{a}_by"] = _failed_words(w.loc[a])
     for a in ("cd4_il2_minus10", "cd4_il2_plus150"):
         out[f"rv_base_{a}_cd4_p"] = p3(float(w.loc[f"base_{a}", "consistency_p:CD4 changes"]))
+    return out
+
+
+CROSSCLAIM_SHOWN: dict[str, tuple[str, str]] = {
+    "published": ("CD4 changes", "cd4_change_w96_il2"),
+    "cd4_il2_minus10": ("CD4 changes", "cd4_change_w96_il2"),
+    "cd4_il2_plus150": ("CD4 changes", "cd4_change_w96_il2"),
+    "base_cd4_il2_minus10": ("CD4 changes", "cd4_change_w96_il2"),
+    "base_cd4_il2_plus150": ("CD4 changes", "cd4_change_w96_il2"),
+    "vl_contradiction": ("viral-load changes", "vl_change_w96_il2"),
+    "base_vl_contradiction": ("viral-load changes", "vl_change_w96_il2"),
+}
+"""The what-if rows whose cross-claim check the chapter quotes: the group, and the claim whose
+percentile it gives."""
+
+
+def crossclaim_numbers(whatif: pd.DataFrame, crossclaim: pd.DataFrame) -> dict[str, str]:
+    """The cross-claim checks' numbers: their calibration on the abstracts printed from
+    simulated trials (share of p values below 5% and 1%, over every statement and per group),
+    and, for :data:`CROSSCLAIM_SHOWN`, a what-if's p value and its claim's percentile given the
+    rest of the abstract (``rv_cc_<abstract>_p``, ``rv_cc_<abstract>_pct``), and the published
+    abstract's p value per group (``rv_cc_pub_<group>_p``)."""
+    import numpy as np
+
+    from anrs119.model.checks.crossclaim import GROUPS, NEIGHBOURS, REPORT_LEVELS
+
+    w = whatif.set_index("abstract")
+    p = crossclaim[[f"crossclaim_p:{g}" for g in GROUPS]].to_numpy(dtype=float)
+    wide, narrow = REPORT_LEVELS
+    out = {
+        "rv_cc_neighbours": f"{NEIGHBOURS:,}",
+        "rv_cc_level_wide": f"{wide:g}",
+        "rv_cc_level_narrow": f"{narrow:g}",
+        "rv_cc_n": str(len(crossclaim)),
+        "rv_cc_fa_wide": _pct(float(np.mean(p < wide)), 1),
+        "rv_cc_fa_narrow": _pct(float(np.mean(p < narrow)), 1),
+        "rv_cc_fa_wide_max": _pct(float(np.max(np.mean(p < wide, axis=0))), 1),
+    }
+
+    def p3(x: float) -> str:
+        """A p value with its sign, as prose reads it: "p = 0.043", "p < 0.001"."""
+        return "p < 0.001" if x < 0.0005 else ("p = 1" if x >= 0.9995 else f"p = {x:.3f}")
+
+    def pct(x: float) -> str:
+        return f"{x:.1f}"
+
+    # what flagging the -10 of the published abstract would cost: the share of the model's own
+    # abstracts whose CD4 statement is at least as far out given the rest
+    cd4 = crossclaim["crossclaim_p:CD4 changes"].to_numpy(dtype=float)
+    p_minus10 = float(w.loc["cd4_il2_minus10", "crossclaim_p:CD4 changes"])
+    out["rv_cc_minus10_cost"] = _pct(float(np.mean(cd4 <= p_minus10)))
+
+    for name, (group, claim) in CROSSCLAIM_SHOWN.items():
+        key = "pub" if name == "published" else name
+        out[f"rv_cc_{key}_p"] = p3(float(w.loc[name, f"crossclaim_p:{group}"]))
+        out[f"rv_cc_{key}_pct"] = pct(float(w.loc[name, f"crossclaim_pct:{claim}"]))
+        if name != "published":  # a what-if's own statement (the book's input)
+            value = float(w.loc[name, f"crossclaim_value:{claim}"])
+            out[f"rv_cc_{key}_value"] = f"{value:+g}"
+    for group in GROUPS:
+        slug = group.split()[0].lower().replace("-", "")
+        out[f"rv_cc_pub_{slug}_p"] = p3(float(w.loc["published", f"crossclaim_p:{group}"]))
     return out

@@ -11,6 +11,11 @@ paper's posterior, the one nearest the posterior prediction whose verdict is pla
 each contradiction of :data:`CONTRADICTIONS` inserted into it (so that a flip to implausible is
 due to the inserted statement alone). It writes ``data/model/whatif.csv``; the false-alarm rate
 comes from the abstracts printed from simulated trials (:mod:`.calibration`).
+
+Beside the verdict, not part of it, each abstract gets the cross-claim checks of
+:mod:`anrs119.model.checks.crossclaim` (where the model places each statement given the rest),
+and ``data/model/whatif_crossclaim.csv`` holds the same checks of the abstracts printed from
+simulated trials: their calibration.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from anrs119.model.reconstruction.assess import FULL, REDUCED, Sizes
-from anrs119.model.reconstruction.validation_tables import WHATIF_FILE
+from anrs119.model.reconstruction.validation_tables import CROSSCLAIM_FILE, WHATIF_FILE
 from anrs119.paths import MODEL_DIR
 from anrs119.seeds import WHATIF_SEED
 
@@ -101,10 +106,13 @@ def changed_claims(changes: Mapping[str, str], registry: pd.DataFrame | None = N
 
 
 def run_whatif(claims: pd.DataFrame, sizes: Sizes = FULL, seed: int = WHATIF_SEED,
-               progress: bool = True, reference=None, table=None):  # fmt: skip
+               progress: bool = True, reference=None, table=None,
+               predictive=None):  # fmt: skip
     """The assessment of one abstract and its verdict (``table``: the prior-predictive trials of
     the checks, simulated from the seed when not given; ``reference``: the amortised
-    posterior's reference table, None for the stand-in posterior)."""
+    posterior's reference table, None for the stand-in posterior; ``predictive``: the
+    :class:`~anrs119.model.checks.crossclaim.PredictiveTable` of the cross-claim checks, made
+    from ``reference`` (else ``table``) when not given)."""
     from anrs119.model.inference.priors import load_priors
     from anrs119.model.inference.statistics import base_values
     from anrs119.model.reconstruction.abstract import forensic_allocation
@@ -117,7 +125,79 @@ def run_whatif(claims: pd.DataFrame, sizes: Sizes = FULL, seed: int = WHATIF_SEE
     ):
         table = prior_table(base, sizes.table, seed + 1, progress=progress)
     result = assess(claims, base, sizes, seed, table, reference)
+    if result.allocation is not None:
+        if predictive is None:
+            predictive = predictive_table(claims, reference, table)
+        result = with_cross_claims(result, claims, predictive)
     return result, verdict(result)
+
+
+def predictive_table(claims: pd.DataFrame, reference=None, table=None):
+    """The prior-predictive trials of the cross-claim checks: the reference table (a million
+    trials) when given, else ``table``'s trials printed as ``claims`` prints its estimates."""
+    from anrs119.model.checks.crossclaim import PredictiveTable
+    from anrs119.model.reconstruction.assess import POSTERIOR_STATISTICS, printed_summaries
+
+    if reference is not None:
+        return PredictiveTable.of(reference.statistics, reference.statistic_ids)
+    return PredictiveTable.of(printed_summaries(table.summaries, claims), POSTERIOR_STATISTICS)
+
+
+def with_cross_claims(result, claims: pd.DataFrame, predictive):
+    """``result`` with each statement's place given the rest of the abstract."""
+    from dataclasses import replace
+
+    from anrs119.model.checks.crossclaim import cross_claim_checks
+    from anrs119.model.inference.statistics import posterior_statistics
+
+    stats_ = posterior_statistics(claims)
+    observed = {s.id: s.value for s in stats_}
+    decimals = {s.id: s.decimals for s in stats_}
+    return replace(result, cross_claims=cross_claim_checks(predictive, observed, decimals))
+
+
+def cross_claim_row(result) -> dict[str, float]:
+    """The cross-claim checks as flat columns: ``crossclaim_p:<group>`` and
+    ``crossclaim_pct:<claim>`` (empty for an abstract the forensic arithmetic stops)."""
+    import math
+
+    from anrs119.model.checks.crossclaim import GROUPS
+
+    row: dict[str, float] = {}
+    for group, ids in GROUPS.items():
+        c = result.cross_claims.get(group)
+        row[f"crossclaim_p:{group}"] = round(c.p_value, 6) if c else math.nan
+        for cid in ids:
+            row[f"crossclaim_pct:{cid}"] = round(c.percentiles[cid], 4) if c else math.nan
+            row[f"crossclaim_value:{cid}"] = c.observed[cid] if c else math.nan
+    return row
+
+
+def cross_claim_calibration(
+    predictive, abstracts: pd.DataFrame | None = None, progress: bool = False
+) -> pd.DataFrame:
+    """The cross-claim checks of the abstracts printed from simulated trials (the reconstruction
+    calibration's, :data:`~.validation_tables.ABSTRACTS_FILE`), printed with the published
+    decimals: one row per printable abstract. The model printed them, so each group's p value
+    should be uniform: the share below a threshold is the check's false-alarm rate there."""
+    from anrs119.model.checks.crossclaim import GROUPS, cross_claim_checks
+    from anrs119.model.inference.statistics import posterior_statistics
+    from anrs119.model.reconstruction.validation_tables import read_abstracts
+
+    frame = read_abstracts() if abstracts is None else abstracts
+    from tqdm import tqdm
+
+    frame = frame[frame["printable"].astype(bool)]
+    decimals = {s.id: s.decimals for s in posterior_statistics()}
+    rows = []
+    for _, r in tqdm(frame.iterrows(), total=len(frame), desc="cross-claim checks",
+                     disable=not progress):  # fmt: skip
+        observed = {cid: float(r[f"printed:{cid}"]) for cid in predictive.ids}
+        checks = cross_claim_checks(predictive, observed, decimals)
+        row: dict[str, object] = {"abstract": int(r["abstract"])}
+        row.update({f"crossclaim_p:{g}": round(checks[g].p_value, 6) for g in GROUPS})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def base_candidates(base: Mapping[str, float], n: int, seed: int = WHATIF_SEED) -> list:
@@ -179,23 +259,27 @@ def whatif_main(path: Path | str, *, progress: bool = True, reduced: bool = Fals
 
 def validate_whatif(
     sizes: Sizes = FULL, *, progress: bool = True, reference=None, candidates: int = BASE_CANDIDATES
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The named abstracts of :data:`WHATIFS`, then the plausible base and each of
     :data:`CONTRADICTIONS` inserted into it, assessed: one row each (``base`` says which
-    abstract a row changes: ``published`` or ``plausible base``)."""
+    abstract a row changes: ``published`` or ``plausible base``); and the cross-claim checks of
+    the abstracts printed from simulated trials (:func:`cross_claim_calibration`)."""
     from anrs119.model.inference.priors import load_priors
     from anrs119.model.inference.statistics import base_values
     from anrs119.model.reconstruction.assess import prior_table, verdict_row
 
     base = base_values(load_priors())
     table = prior_table(base, sizes.table, WHATIF_SEED + 1, progress=progress)
+    predictive = predictive_table(changed_claims({}), reference, table)
     rows = []
 
     def add(name: str, label: str, base_name: str, claims: pd.DataFrame) -> bool:
-        result, v = run_whatif(claims, sizes, progress=False, reference=reference, table=table)
+        result, v = run_whatif(claims, sizes, progress=False, reference=reference, table=table,
+                               predictive=predictive)  # fmt: skip
         row: dict[str, object] = {"abstract": name, "base": base_name, "label": label}
         row.update(verdict_row(result, v))
         row["reasons"] = " | ".join(v.reasons)
+        row.update(cross_claim_row(result))
         rows.append(row)
         return v.plausible
 
@@ -230,10 +314,13 @@ def validate_whatif(
     out.loc[out["abstract"] == "plausible_base", "base_printed"] = "; ".join(
         f"{c}: {v}" for c, v in printed.items()
     )
-    return out
+    return out, cross_claim_calibration(predictive, progress=progress)
 
 
-def write_whatif(table: pd.DataFrame, folder: Path = MODEL_DIR) -> Path:
+def write_whatif(tables: tuple[pd.DataFrame, pd.DataFrame], folder: Path = MODEL_DIR) -> list:
+    """``whatif.csv`` and the cross-claim checks' calibration beside it."""
     from anrs119.model.files import write_csv
 
-    return write_csv(table, folder / WHATIF_FILE.name)
+    whatif, crossclaim = tables
+    return [write_csv(whatif, folder / WHATIF_FILE.name),
+            write_csv(crossclaim, folder / CROSSCLAIM_FILE.name)]  # fmt: skip
