@@ -26,6 +26,17 @@ def test_fmt_p(p: float, expected: str) -> None:
 
 def test_fmt_p_two_decimals() -> None:
     assert fmt_p(0.9312, decimals=2) == "P = .93"
+    # below .005 two decimals would print ".00": the floor's three are used instead
+    assert fmt_p(0.0041, decimals=2) == "P = .004"
+    assert fmt_p(0.0062, decimals=2) == "P = .01"
+    assert fmt_p(0.00049, decimals=2) == "P < .001"
+
+
+@given(st.floats(min_value=0.0, max_value=0.994, allow_nan=False), st.integers(1, 4))
+def test_fmt_p_never_prints_a_zero_p(p: float, decimals: int) -> None:
+    text = fmt_p(p, decimals=decimals)
+    number = float(text.split(" ")[-1])
+    assert number > 0
 
 
 @given(st.floats(min_value=0.001, max_value=0.994, allow_nan=False))

@@ -53,9 +53,14 @@ def fmt_p(p: float, decimals: int = 3, floor: float = 0.001) -> str:
     """Journal style without the leading zero: "P = .008", "P = .93", "P < .001"."""
     if math.isnan(p):
         return "P not computed"
+    # enough decimals for the floor and for any P above it: with two, .004 would print as ".00"
+    # and the floor .001 as "< .00"
+    fine = max(decimals, -math.floor(math.log10(floor)))
     if p < floor:
-        return f"P < {_strip_zero(f'{floor:.{decimals}f}')}"
+        return f"P < {_strip_zero(f'{floor:.{fine}f}')}"
     shown = f"{p:.{decimals}f}"
+    if float(shown) == 0:
+        shown = f"{p:.{fine}f}"
     if float(shown) >= 1:
         return "P > .99"
     return f"P = {_strip_zero(shown)}"
