@@ -313,8 +313,12 @@ def coverage_table(coverage: pd.DataFrame, labels: dict[str, str]) -> pd.DataFra
 
 
 def whatif_table(whatif: pd.DataFrame) -> pd.DataFrame:
-    """The named abstracts' verdicts, the parts of the check that flag them, and the statement
-    most at odds with the rest of the abstract (the cross-claim check with the smallest p)."""
+    """The named abstracts' verdicts, the parts of the check that flag them, and the statements
+    at odds with the rest of the abstract (cross-claim p values below the narrower reported
+    level; reported beside the verdict, not part of it)."""
+    from anrs119.model.checks.crossclaim import REPORT_LEVELS
+
+    level = REPORT_LEVELS[-1]
     rows = []
     for _, r in whatif.iterrows():
         base = str(r.get("base", "published"))
@@ -327,14 +331,15 @@ def whatif_table(whatif: pd.DataFrame) -> pd.DataFrame:
                 else r["label"],
                 "Verdict": "plausible" if bool(r["plausible"]) else "implausible",
                 "Flagged by": failed if isinstance(failed, str) and failed else "-",
-                "Most at odds with the rest (p)": _most_at_odds(r),
+                f"At odds with the rest (p < {level:g})": _at_odds(r, level),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _most_at_odds(row: pd.Series) -> str:
-    """The statement whose cross-claim p value is smallest, with it ("-" when not checked)."""
+def _at_odds(row: pd.Series, level: float) -> str:
+    """The statements whose cross-claim p value is below ``level``, with it ("none"; "-" when
+    the abstract was not checked)."""
     p = {
         c.removeprefix("crossclaim_p:"): float(row[c])
         for c in row.index
@@ -342,8 +347,8 @@ def _most_at_odds(row: pd.Series) -> str:
     }
     if not p:
         return "-"
-    group = min(p, key=lambda g: (p[g], g))
-    return f"{group} ({'< 0.001' if p[group] < 0.0005 else f'{p[group]:.3f}'})"
+    low = sorted((v, g) for g, v in p.items() if v < level)
+    return "; ".join(f"{g} ({'< 0.001' if v < 0.0005 else f'{v:.3f}'})" for v, g in low) or "none"
 
 
 def placed_table(placed: pd.DataFrame) -> pd.DataFrame:
