@@ -276,3 +276,158 @@ def test_two_by_two_to_frame_lists_the_three_tests_as_scipy_computes_them():
     assert frame.at["chi-square, continuity corrected", "p_value"] == pytest.approx(py)
     assert np.isnan(frame.at["Fisher exact", "statistic"])
     assert frame.at["Fisher exact", "p_value"] == pytest.approx(stats.fisher_exact(table).pvalue)
+
+
+# ---------------------------------------------------------------- mutation survivors (endpoints)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n1=st.integers(2, 80),
+    n2=st.integers(2, 80),
+    f1=st.floats(0, 1),
+    f2=st.floats(0, 1),
+    alpha=st.sampled_from([0.05, 0.1]),
+)
+def test_wald_risk_difference_interval_matches_statsmodels(n1, n2, f1, f2, alpha):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    e1, e2 = round(f1 * n1), round(f2 * n2)
+    res = ep.compare_proportions([e1, e2], [n1, n2], ("A", "B"), alpha=alpha)
+    low, high = confint_proportions_2indep(e1, n1, e2, n2, method="wald", compare="diff",
+                                           alpha=alpha)  # fmt: skip
+    assert (res.rd_ci_low, res.rd_ci_high) == pytest.approx((low, high), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("events", "n", "shown"),
+    [
+        ([1, 2], [0, 5], "events=[1, 2], n=[0, 5]"),
+        ([-1, 2], [5, 5], "events=[-1, 2], n=[5, 5]"),
+        ([1, 6], [5, 5], "events=[1, 6], n=[5, 5]"),
+    ],
+)
+def test_impossible_counts_are_refused_with_the_counts_and_the_rule(events, n, shown):
+    with pytest.raises(AnalysisInputError) as err:
+        ep.compare_proportions(events, n)
+    assert str(err.value) == f"{shown}: rule: 0 <= events <= n, n > 0"
+
+
+def test_two_groups_of_events_need_two_group_sizes():
+    with pytest.raises(AnalysisInputError, match="exactly two groups"):
+        ep.compare_proportions([1, 2], [4, 5, 6])
+
+
+@pytest.mark.parametrize("events", [[0, 0], [10, 12]])
+def test_all_or_none_with_the_event_is_no_evidence_of_a_difference(events):
+    res = ep.compare_proportions(events, [10, 12])
+    assert (res.chi2, res.chi2_p, res.chi2_yates, res.chi2_yates_p) == (0.0, 1.0, 0.0, 1.0)
+    assert res.fisher_p == pytest.approx(1.0)
+
+
+def test_the_default_estimand_names_the_groups_and_the_measures():
+    res = ep.compare_proportions([3, 7], [10, 12], ("A", "B"))
+    assert res.groups == ("A", "B")
+    e = res.estimand
+    assert e.population == "A n=10, B n=12"
+    assert e.variable == "binary event"
+    assert e.intercurrent_event_strategy == "as defined by the caller"
+    assert e.summary_measure == "risk difference A minus B (Wald CI); chi-square, Fisher exact"
+
+
+def _proportions():
+    times = {"A": np.array([10, 50, 120, 30, 100.0, 20]), "B": np.array([5, 6, 96.0, 40])}
+    events = {"A": np.array([1, 1, 1, 0, 0, 1]), "B": np.array([1, 1, 0, 0])}
+    return make_tte(times, events)
+
+
+def test_comparing_event_proportions_passes_groups_and_level_on():
+    adsl, adtte = _proportions()
+    res = ep.event_proportions(adsl, adtte, "PRIMARY", 96)
+    t = res.table
+    for alpha in (None, 0.1):
+        kwargs = {} if alpha is None else {"alpha": alpha}
+        cmp = ep.compare_event_proportions(res, **kwargs)
+        direct = ep.compare_proportions(t["events"].tolist(), t["n"].tolist(), ("A", "B"),
+                                        alpha=alpha or 0.05)  # fmt: skip
+        assert cmp.groups == ("A", "B")
+        assert (cmp.rd_ci_low, cmp.rd_ci_high) == pytest.approx((direct.rd_ci_low,
+                                                                 direct.rd_ci_high))  # fmt: skip
+
+
+def test_comparing_event_proportions_of_three_groups_is_refused():
+    times = {g: np.array([10.0, 200.0]) for g in "ABC"}
+    events = {g: np.array([1, 0]) for g in "ABC"}
+    adsl, adtte = make_tte(times, events)
+    res = ep.event_proportions(adsl, adtte, "PRIMARY", 96)
+    with pytest.raises(AnalysisInputError, match=r"^3 groups: rule: comparison needs exactly two"):
+        ep.compare_event_proportions(res)
+
+
+def test_event_proportions_estimand_level_method_and_week_are_those_asked():
+    adsl, adtte = _proportions()
+    res = ep.event_proportions(adsl, adtte, "PRIMARY", 96, alpha=0.1, ci_method="exact")
+    assert res.week == 96.0 and res.ci_method == "exact"
+    e = res.estimand
+    assert e.population and e.intercurrent_event_strategy
+    assert e.variable.endswith("by week 96 (an event, CNSR = 0, at or before week 96)")
+    assert e.variable.startswith(ep.endpoint_name("PRIMARY"))
+    assert e.summary_measure == (
+        "proportion with the event by week 96: crude, over all randomized patients "
+        "(exact Clopper-Pearson 90% CI), and Kaplan-Meier (1 - S)"
+    )
+    t = res.table.set_index("group")
+    assert (t.loc["A", "crude_ci_low"], t.loc["A", "crude_ci_high"]) == pytest.approx(
+        ep.proportion_ci(int(t.loc["A", "events"]), int(t.loc["A", "n"]), 0.1, "exact")
+    )
+
+
+def test_event_proportions_kaplan_meier_follows_the_level_the_order_and_the_grouping():
+    adsl, adtte = _proportions()
+    wide = ep.event_proportions(adsl, adtte, "PRIMARY", 96).table.set_index("group")
+    narrow = ep.event_proportions(adsl, adtte, "PRIMARY", 96, alpha=0.3).table.set_index("group")
+    assert (
+        narrow["km_ci_high"] - narrow["km_ci_low"] < wide["km_ci_high"] - wide["km_ci_low"]
+    ).all()
+    plain = ep.event_proportions(adsl, adtte, "PRIMARY", 96, km_ci_transform="plain")
+    assert not np.allclose(plain.table["km_ci_low"], wide["km_ci_low"].to_numpy())
+    # the order asked for is the table's, and each group keeps its own Kaplan-Meier estimate
+    rev = ep.event_proportions(adsl, adtte, "PRIMARY", 96, order=("B", "A")).table
+    assert tuple(rev["group"]) == ("B", "A")
+    assert rev.set_index("group")["km"].to_dict() == pytest.approx(wide["km"].to_dict())
+    # grouped by another column, the groups are that column's
+    adsl = adsl.assign(SITE=np.where(np.arange(len(adsl)) % 2 == 0, "even", "odd"))
+    by_site = ep.event_proportions(adsl, adtte, "PRIMARY", 96, by="SITE").table
+    assert set(by_site["group"]) == {"even", "odd"}
+
+
+def test_the_defaults_are_the_five_percent_level_and_wilson():
+    assert ep.proportion_ci(3, 10) == ep.proportion_ci(3, 10, 0.05, "wilson")
+    assert ep.proportion_ci(3, 10, 0.1) != ep.proportion_ci(3, 10, 0.05)
+    ref = proportion_confint(3, 10, alpha=0.1, method="wilson")
+    assert ep.proportion_ci(3, 10, 0.1) == pytest.approx(ref, abs=1e-12)
+    assert (ep.chi2_rejections(20, 22) == ep.chi2_rejections(20, 22, 0.05)).all()
+    assert (ep.fisher_rejections(20, 22) == ep.fisher_rejections(20, 22, 0.05)).all()
+    assert ep.fisher_rejections(20, 22).any() and not ep.fisher_rejections(20, 22).all()
+
+
+def test_proportion_ci_refuses_an_empty_group_and_an_unknown_method():
+    with pytest.raises(AnalysisInputError, match="0 <= k <= n"):
+        ep.proportion_ci(0, 0)
+    with pytest.raises(AnalysisInputError, match=r"^method='jeffreys': rule: wilson or exact$"):
+        ep.proportion_ci(1, 4, method="jeffreys")
+
+
+def test_power_is_certain_or_nil_when_both_rates_are_certain():
+    """Rates of 0 and 1: no spread under the alternative, a difference the test always sees."""
+    assert ep.power_two_proportions(0.0, 1.0, 30, 30) == 1.0
+    assert ep.power_two_proportions(1.0, 0.0, 30, 30) == 1.0
+    assert ep.power_two_proportions(0.0, 0.0, 30, 30) == 0.0
+
+
+def test_minimal_detectable_difference_uses_its_level_and_says_when_nothing_is_detected():
+    d05 = ep.minimal_detectable_difference(0.3, 60, 60)
+    d01 = ep.minimal_detectable_difference(0.3, 60, 60, alpha=0.01)
+    assert d01 > d05
+    assert ep.power_two_proportions(0.3 + d01, 0.3, 60, 60, 0.01) == pytest.approx(0.8, abs=1e-6)
+    assert np.isnan(ep.minimal_detectable_difference(0.9, 3, 3))

@@ -161,7 +161,9 @@ def compare_proportions(
     e = np.asarray(events, dtype=int)
     m = np.asarray(n, dtype=int)
     if np.any(m <= 0) or np.any(e < 0) or np.any(e > m):
-        raise AnalysisInputError(f"events={list(e)}, n={list(m)}: rule: 0 <= events <= n, n > 0")
+        raise AnalysisInputError(
+            f"events={e.tolist()}, n={m.tolist()}: rule: 0 <= events <= n, n > 0"
+        )
     table = np.vstack([e, m - e]).T  # rows groups, columns event / no event
     margins_ok = np.all(table.sum(axis=0) > 0)
     if margins_ok:
