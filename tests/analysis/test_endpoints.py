@@ -303,6 +303,7 @@ def test_wald_risk_difference_interval_matches_statsmodels(n1, n2, f1, f2, alpha
     ("events", "n", "shown"),
     [
         ([1, 2], [0, 5], "events=[1, 2], n=[0, 5]"),
+        ([0, 2], [0, 5], "events=[0, 2], n=[0, 5]"),
         ([-1, 2], [5, 5], "events=[-1, 2], n=[5, 5]"),
         ([1, 6], [5, 5], "events=[1, 6], n=[5, 5]"),
     ],
@@ -314,8 +315,14 @@ def test_impossible_counts_are_refused_with_the_counts_and_the_rule(events, n, s
 
 
 def test_two_groups_of_events_need_two_group_sizes():
-    with pytest.raises(AnalysisInputError, match="exactly two groups"):
+    with pytest.raises(AnalysisInputError) as err:
         ep.compare_proportions([1, 2], [4, 5, 6])
+    assert str(err.value) == "compare_proportions: rule: exactly two groups"
+
+
+def test_a_group_of_one_patient_is_a_group():
+    res = ep.compare_proportions([1, 0], [1, 3])
+    assert res.n == (1, 3) and res.risk_difference == 1.0
 
 
 @pytest.mark.parametrize("events", [[0, 0], [10, 12]])
@@ -431,3 +438,7 @@ def test_minimal_detectable_difference_uses_its_level_and_says_when_nothing_is_d
     assert d01 > d05
     assert ep.power_two_proportions(0.3 + d01, 0.3, 60, 60, 0.01) == pytest.approx(0.8, abs=1e-6)
     assert np.isnan(ep.minimal_detectable_difference(0.9, 3, 3))
+
+
+def test_power_is_nil_when_both_arms_always_have_the_event():
+    assert ep.power_two_proportions(1.0, 1.0, 30, 30) == 0.0
