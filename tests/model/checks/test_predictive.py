@@ -226,18 +226,9 @@ def test_checks_table_has_every_claim_and_both_joint_rows_per_distribution(tmp_p
         write_checks,
     )
 
-    rng = np.random.default_rng(TEST_SEED)
     refs = claim_refs()
     n = 400
-    samples = {}
-    for r in refs:
-        if r.statistic == "similar":
-            samples[r.id] = rng.normal(0, 5, n)
-            samples[r.id + SIMILAR_SUFFIX] = (rng.random(n) < 0.9).astype(float)
-        elif r.statistic == "p_value":
-            samples[r.id] = rng.random(n) ** 3
-        else:
-            samples[r.id] = r.value + rng.normal(0, 10, n)
+    samples = _fake_samples(n)
     samples[CLUSTER_KEY] = np.arange(n, dtype=float)
     table = checks_table(samples, samples)
     assert tuple(table.columns) == COLUMNS
@@ -418,19 +409,25 @@ def test_joint_check_matches_an_independent_computation_beyond_every_draw(side: 
     assert check.n_draws == n and check.n_statistics == 2
 
 
-def test_joint_check_gives_tied_printed_values_their_mid_ranks():
-    """Printed values tie (whole percentages): each tie counts half, as scipy's average ranks."""
-    from anrs119.model.checks.predictive import _mid_ranks
-
-    column = np.array([1.0, 2.0, 2.0, 3.0])
-    assert _mid_ranks(column, np.array([2.0, 0.0, 9.0, 1.0])).tolist() == [0.5, 0.0, 1.0, 0.125]
+def _correlated_pair():
+    """800 seeded draws of two correlated percentages, printed as whole numbers, and a published
+    pair (33, 44) that some draws print exactly."""
     rng = np.random.default_rng(TEST_SEED)
     x = rng.multivariate_normal([30.0, 50.0], [[25.0, 10.0], [10.0, 25.0]], 800)
     refs = [
         ClaimRef("a", 33.0, "=", "proportion", 0),
         ClaimRef("b", 44.0, "=", "proportion", 0),
     ]
-    samples = {"a": x[:, 0], "b": x[:, 1]}
+    return x, refs, {"a": x[:, 0], "b": x[:, 1]}
+
+
+def test_joint_check_gives_tied_printed_values_their_mid_ranks():
+    """Printed values tie (whole percentages): each tie counts half, as scipy's average ranks."""
+    from anrs119.model.checks.predictive import _mid_ranks
+
+    column = np.array([1.0, 2.0, 2.0, 3.0])
+    assert _mid_ranks(column, np.array([2.0, 0.0, 9.0, 1.0])).tolist() == [0.5, 0.0, 1.0, 0.125]
+    _, refs, samples = _correlated_pair()
     d2, d2_obs = _normal_score_distances(samples, refs)
     check = joint_check(samples, refs)
     assert check.statistic == pytest.approx(d2_obs, rel=1e-9)
@@ -443,13 +440,7 @@ def test_a_draw_printing_exactly_the_published_values_counts_as_at_least_as_far(
     """Found by the mutation work: the published distance and the draws' are summed in different
     orders, so a draw printing exactly the published values came out 4e-16 closer and was not
     counted as 'at least as far'."""
-    rng = np.random.default_rng(TEST_SEED)
-    x = rng.multivariate_normal([30.0, 50.0], [[25.0, 10.0], [10.0, 25.0]], 800)
-    refs = [
-        ClaimRef("a", 33.0, "=", "proportion", 0),
-        ClaimRef("b", 44.0, "=", "proportion", 0),
-    ]
-    samples = {"a": x[:, 0], "b": x[:, 1]}
+    x, refs, samples = _correlated_pair()
     d2, d2_obs = _normal_score_distances(samples, refs)
     same = np.all(np.round(x) == [33.0, 44.0], axis=1)
     assert same.any()
@@ -567,18 +558,7 @@ def test_the_checks_table_writes_the_notes_of_the_committed_file_and_six_digit_q
     depends on the draws), and quantiles keep six significant digits."""
     from anrs119.model.checks.predictive import checks_table
 
-    rng = np.random.default_rng(TEST_SEED)
-    refs = claim_refs()
-    n = 300
-    samples = {}
-    for r in refs:
-        if r.statistic == "similar":
-            samples[r.id] = rng.normal(0, 5, n)
-            samples[r.id + SIMILAR_SUFFIX] = (rng.random(n) < 0.9).astype(float)
-        elif r.statistic == "p_value":
-            samples[r.id] = rng.random(n) ** 3
-        else:
-            samples[r.id] = r.value + rng.normal(0, 10, n) / 3
+    samples = _fake_samples(300, shrink=3)
     mine = checks_table(samples, samples).set_index(["distribution", "id"])["note"]
     committed = table.set_index(["distribution", "id"])["note"]
     for key, note in committed.items():
@@ -586,3 +566,19 @@ def test_the_checks_table_writes_the_notes_of_the_committed_file_and_six_digit_q
     frame = checks_table(samples, samples)
     finite = frame["median"].dropna()
     assert len(finite) and all(v == float(f"{v:.6g}") for v in finite)
+
+
+def _fake_samples(n: int, shrink: float = 1) -> dict[str, np.ndarray]:
+    """Draws for every registry claim (seeded): similar statements with their no-difference
+    flags, P values skewed towards 0, point estimates around the published values."""
+    rng = np.random.default_rng(TEST_SEED)
+    samples = {}
+    for r in claim_refs():
+        if r.statistic == "similar":
+            samples[r.id] = rng.normal(0, 5, n)
+            samples[r.id + SIMILAR_SUFFIX] = (rng.random(n) < 0.9).astype(float)
+        elif r.statistic == "p_value":
+            samples[r.id] = rng.random(n) ** 3
+        else:
+            samples[r.id] = r.value + rng.normal(0, 10, n) / shrink
+    return samples
